@@ -1,0 +1,86 @@
+"""landscape: the loss landscapes of VAEs and the causes of posterior collapse.
+
+Importing ``landscape`` turns on float64 in JAX (``jax_enable_x64``): the energies,
+Hessians and certificates here are meant to be exact, and float32 cannot resolve
+barriers of 1e-4 on energies of order 100. Arrays you create with ``jnp`` after the
+import are float64 by default.
+
+The public API follows Dai, Wang & Wipf (ICML 2020) and ../shared/MATH.md.
+"""
+
+import jax
+
+jax.config.update("jax_enable_x64", True)
+
+__version__ = "0.1.0"
+
+from landscape import datasets  # noqa: E402
+from landscape.certificate import (  # noqa: E402
+    CollapsedReport,
+    PathReport,
+    Prop1Certificate,
+    certify_prop1,
+    reconstruction_path,
+)
+from landscape.collapsed import (  # noqa: E402
+    collapsed_energy,
+    collapsed_point,
+    collapsed_spectrum,
+    data_covariance,
+    gamma_bar,
+    n_negative_affine,
+)
+from landscape.datasets import Prop1Dataset, prop1_dataset  # noqa: E402
+from landscape.energy import energy, energy_mc, energy_mc_samples, energy_terms, expected_sq_error  # noqa: E402
+from landscape.moments import soft_threshold, soft_threshold_moments  # noqa: E402
+from landscape.optimize import NewtonResult, newton_minimize  # noqa: E402
+from landscape.params import VAEParams  # noqa: E402
+from landscape.profiles import (  # noqa: E402
+    Direction,
+    Profile,
+    affine_descent_directions,
+    barrier_profiles,
+    energy_profile,
+    random_directions,
+)
+from landscape.spectrum import Spectrum, grad_norm, gradient, hessian, inertia, spectrum  # noqa: E402
+
+__all__ = [
+    "__version__",
+    "VAEParams",
+    "energy",
+    "energy_mc",
+    "energy_mc_samples",
+    "energy_terms",
+    "expected_sq_error",
+    "soft_threshold",
+    "soft_threshold_moments",
+    "collapsed_point",
+    "collapsed_energy",
+    "collapsed_spectrum",
+    "data_covariance",
+    "gamma_bar",
+    "n_negative_affine",
+    "gradient",
+    "grad_norm",
+    "hessian",
+    "spectrum",
+    "inertia",
+    "Spectrum",
+    "datasets",
+    "Prop1Dataset",
+    "prop1_dataset",
+    "certify_prop1",
+    "reconstruction_path",
+    "Prop1Certificate",
+    "CollapsedReport",
+    "PathReport",
+    "Direction",
+    "Profile",
+    "affine_descent_directions",
+    "random_directions",
+    "energy_profile",
+    "barrier_profiles",
+    "newton_minimize",
+    "NewtonResult",
+]

@@ -1,0 +1,89 @@
+"""Text rendering of results (kept out of the command-line modules)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def _fmt_counts(s) -> str:
+    return f"{s.n_negative} negative, {s.n_zero} zero, {s.n_positive} positive (|λ| ≤ {s.tol:.1e} counts as zero)"
+
+
+def _profile_lines(rep) -> list[str]:
+    lines = []
+    for p in rep.profiles:
+        d = p.direction
+        tag = f"{d.label:<10} ({'λ=' + format(d.eigenvalue, '.4g') if d.eigenvalue is not None else d.kind})"
+        if p.shape == "falls":
+            first = p.rel[1]
+            what = f"falls from t = 0 (f(t₁) − f(0) = {first:.3e} at t₁ = {p.t[1]:.2e})"
+        elif p.shape == "barrier":
+            what = f"barrier {p.barrier_height:.4e} at t = {p.barrier_t:.4f}, then falls to {np.nanmin(p.rel):.4g}"
+        elif p.shape == "rises":
+            what = f"rises over the whole grid (≥ {p.barrier_height:.4e} by t = {p.t[-1]:.3g})"
+        else:
+            what = "flat within tolerance: inconclusive"
+        lines.append(f"    {tag:<24} {what}   [inner ‖∇‖ ≤ {p.evidence_grad_norm:.1e}]")
+    return lines
+
+
+def _collapsed_lines(rep, title) -> list[str]:
+    s = rep.spectrum
+    lines = [
+        f"{title} (α = {rep.alpha:g})",
+        f"  energy          {rep.energy:.12g}   (formula nd(1 + log γ̄) + nκ = {rep.energy_formula:.12g})",
+        f"  ‖∇L‖₂           {rep.grad_norm:.3e}",
+        f"  Hessian inertia {_fmt_counts(s)}",
+        f"  smallest λ      {s.min_eigenvalue:.6g}; largest {s.max_eigenvalue:.6g}",
+        f"  vs MATH.md §4   max relative deviation {rep.spectrum_error:.1e}",
+    ]
+    if rep.alpha == 0:
+        lines.append(
+            f"  predicted index κ·#{{λ_l > γ̄}} = {rep.n_negative_predicted}: "
+            + ("a strict saddle" if s.n_negative > 0 else "no negative curvature")
+        )
+    lines.append("  profiles f_U(t) − f_U(0), W = t·U, other parameters re-minimised:")
+    lines += _profile_lines(rep)
+    return lines
+
+
+def format_prop1(cert) -> str:
+    data = cert.data
+    lam = ", ".join(f"{x:.4g}" for x in cert.eigenvalues)
+    lines = [
+        "Proposition 1 certificate (Dai, Wang & Wipf 2020, eq. 5)",
+        "",
+        f"Data set: x_i = π_α(W* z_i) + b*, α = {data.alpha:g}, n = {data.n}, d = {data.d}, κ = {data.kappa}, "
+        f"seed = {data.seed}",
+        f"  γ̄ = {cert.gamma_bar:.6g};  λ(S) = [{lam}]",
+        "",
+    ]
+    lines += _collapsed_lines(cert.collapsed, "Collapsed point W = 0, b = x̄, γ = γ̄, μ = 0, σ = 1")
+    if cert.affine is not cert.collapsed:
+        lines += [""] + _collapsed_lines(cert.affine, "The same point with the affine decoder, for contrast")
+    r = cert.reconstruction
+    lines += [
+        "",
+        "Reconstructing path μ_i = z_i, σ_i = t, γ = t² (witness decoder W*, b*)",
+        "  t        " + "  ".join(f"{x:>10.0e}" for x in r.t),
+        "  L        " + "  ".join(f"{x:>10.4g}" for x in r.energy),
+        f"  slope dL/d log t at the smallest t: {r.slope:.6f} (2n(d − κ) = {r.expected_slope:g}) → "
+        + ("unbounded below" if r.unbounded else "NOT shown unbounded"),
+        "",
+        "Checks:",
+    ]
+    for k, v in cert.checks.items():
+        lines.append(f"  [{'x' if v else ' '}] {k}")
+    lines.append("Cross-checks (not part of the verdict):")
+    for k, v in cert.diagnostics.items():
+        lines.append(f"  [{'x' if v else ' '}] {k}")
+    lines += ["", f"Verdict: {cert.verdict}   ({cert.seconds:.1f} s)"]
+    if cert.verdict == "fails" and data.alpha == 0:
+        lines.append(
+            "  α = 0 is the affine decoder: the collapsed point is a strict saddle with "
+            f"{cert.collapsed.spectrum.n_negative} negative eigenvalues, not a local minimum."
+        )
+    elif cert.verdict == "fails":
+        failed = [k for k, v in cert.checks.items() if not v]
+        lines.append("  failed: " + ", ".join(failed))
+    return "\n".join(lines)

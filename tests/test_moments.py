@@ -1,0 +1,113 @@
+"""The Gaussian moments of π_α (MATH.md §2) against independent oracles."""
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from scipy import integrate, stats
+
+from landscape import soft_threshold, soft_threshold_moments
+
+
+def quadrature_moments(m, v, alpha):
+    """Mean and variance of π_α(u), u ~ N(m, v), by adaptive quadrature (scipy)."""
+    s = np.sqrt(v)
+
+    def pi(u):
+        return np.sign(u) * max(abs(u) - alpha, 0.0)
+
+    lo, hi = m - 14 * s, m + 14 * s
+    pts = [p for p in (-alpha, alpha) if lo < p < hi]
+    kw = dict(points=pts or None, epsabs=1e-15, epsrel=1e-13, limit=400)
+    e1 = integrate.quad(lambda u: pi(u) * stats.norm.pdf(u, m, s), lo, hi, **kw)[0]
+    e2 = integrate.quad(lambda u: (pi(u) - e1) ** 2 * stats.norm.pdf(u, m, s), lo, hi, **kw)[0]
+    return e1, e2
+
+
+@given(
+    m=st.floats(-3, 3),
+    v=st.floats(1e-4, 4.0),
+    alpha=st.sampled_from([0.0, 0.05, 0.3, 1.0, 2.0]),
+)
+def test_moments_match_quadrature(m, v, alpha):
+    mean, var = soft_threshold_moments(m, v, alpha)
+    e1, e2 = quadrature_moments(m, v, alpha)
+    assert float(mean) == pytest.approx(e1, rel=1e-9, abs=1e-12)
+    assert float(var) == pytest.approx(e2, rel=1e-8, abs=1e-13)
+
+
+def _as_vec(m, v, alpha):
+    return jnp.stack(soft_threshold_moments(m, v, alpha))
+
+
+@given(
+    m=st.floats(-2.5, 2.5),
+    v=st.floats(1e-3, 3.0),
+    alpha=st.floats(0.0, 1.5),
+)
+def test_first_derivatives_match_central_differences(m, v, alpha):
+    x = jnp.array([m, v, alpha])
+    f = lambda x: _as_vec(x[0], x[1], x[2])  # noqa: E731
+    J = jax.jacfwd(f)(x)
+    Jr = jax.jacrev(f)(x)
+    h = 1e-6
+    fd = jnp.stack([(f(x + h * e) - f(x - h * e)) / (2 * h) for e in jnp.eye(3)], axis=1)
+    np.testing.assert_allclose(J, fd, rtol=1e-6, atol=1e-7)
+    np.testing.assert_allclose(J, Jr, rtol=1e-14, atol=1e-15)
+
+
+@given(m=st.floats(-2.0, 2.0), v=st.floats(1e-2, 2.0), alpha=st.floats(0.01, 1.0))
+def test_second_derivatives_match_differences_of_gradients(m, v, alpha):
+    x = jnp.array([m, v, alpha])
+    for out in (0, 1):
+        g = jax.grad(lambda x, out=out: soft_threshold_moments(x[0], x[1], x[2])[out])
+        H = jax.hessian(lambda x, out=out: soft_threshold_moments(x[0], x[1], x[2])[out])(x)
+        h = 1e-6
+        fd = jnp.stack([(g(x + h * e) - g(x - h * e)) / (2 * h) for e in jnp.eye(3)], axis=1)
+        np.testing.assert_allclose(H, fd, rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("alpha", [0.0, 0.3])
+@pytest.mark.parametrize("m", [0.0, 0.1, -0.2, 0.7, -1.3])
+def test_degenerate_limit_v_to_zero(alpha, m):
+    """MATH.md §2: at v = 0 the values and first derivatives are the limits."""
+    x = jnp.array([m, 0.0])
+    mean, var = soft_threshold_moments(m, 0.0, alpha)
+    pi = np.sign(m) * max(abs(m) - alpha, 0.0)
+    assert float(mean) == pytest.approx(pi, abs=1e-15)
+    assert float(var) == 0.0
+    J = jax.jacfwd(lambda x: _as_vec(x[0], x[1], alpha))(x)
+    indicator = 1.0 if (alpha == 0 or abs(m) > alpha) else 0.0
+    # ∂Eπ/∂m → indicator, ∂Eπ/∂v → 0, ∂Var/∂v → indicator (the tails' ∂Eπ²/∂v)
+    assert float(J[0, 0]) == indicator
+    assert float(J[0, 1]) == 0.0
+    assert float(J[1, 1]) == indicator
+    # and the limit is the limit: compare with a tiny positive v
+    Jv = jax.jacfwd(lambda x: _as_vec(x[0], x[1], alpha))(jnp.array([m, 1e-14]))
+    np.testing.assert_allclose(J, Jv, atol=1e-6)
+
+
+def test_flat_to_second_order_inside_the_dead_zone():
+    """For α > 0 and |m| < α every derivative at v = 0 vanishes (MATH.md §2)."""
+    for out in (0, 1):
+        H = jax.hessian(lambda x, out=out: soft_threshold_moments(x[0], x[1], 0.5)[out])(jnp.array([0.1, 0.0]))
+        assert np.all(np.asarray(H) == 0.0)
+
+
+def test_affine_case_is_exactly_the_identity():
+    m = jnp.linspace(-2, 2, 9)
+    v = jnp.linspace(0, 3, 9)
+    mean, var = soft_threshold_moments(m, v, 0.0)
+    assert np.array_equal(np.asarray(mean), np.asarray(m))
+    assert np.array_equal(np.asarray(var), np.asarray(v))
+
+
+def test_soft_threshold_avoids_both_autodiff_traps():
+    """Slope 1 at u = 0 when α = 0 (trap 1 gives 0, trap 2 gives ¾)."""
+    assert float(jax.grad(soft_threshold)(0.0, 0.0)) == 1.0
+    assert float(jax.grad(soft_threshold)(0.05, 0.1)) == 0.0
+    assert float(jax.grad(soft_threshold)(-0.5, 0.1)) == 1.0
+    u = jnp.array([-1.0, -0.1, 0.0, 0.05, 2.0])
+    np.testing.assert_allclose(soft_threshold(u, 0.1), [-0.9, 0.0, 0.0, 0.0, 1.9], atol=1e-15)
