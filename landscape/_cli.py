@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import argparse
+import math
+import os
 import sys
+from pathlib import Path
 
 
 class ArgumentParser(argparse.ArgumentParser):
@@ -19,4 +22,30 @@ def finite_float(text: str) -> float:
         x = float(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+    if not math.isfinite(x):
+        raise argparse.ArgumentTypeError(f"expected a finite number, got {text!r}")
     return x
+
+
+def check_output_path(parser, flag: str, path: str | None, *, figure: bool = False) -> None:
+    """Fail before any work if ``path`` cannot be written (or is not a figure format)."""
+    if path is None:
+        return
+    p = Path(path)
+    if figure:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        from matplotlib.figure import Figure
+
+        formats = Figure().canvas.get_supported_filetypes()
+        suffix = p.suffix.lstrip(".").lower()
+        if suffix not in formats:
+            parser.error(f"{flag} {path}: unknown figure format {suffix!r}; use one of {', '.join(sorted(formats))}")
+    parent = p.parent
+    try:
+        parent.mkdir(parents=True, exist_ok=True)
+    except OSError as err:
+        parser.error(f"{flag} {path}: cannot create the folder {parent} ({err.strerror})")
+    if not os.access(parent, os.W_OK) or p.is_dir():
+        parser.error(f"{flag} {path}: cannot write there")

@@ -22,10 +22,20 @@ def concrete(x):
     return np.asarray(x)
 
 
+def _check_number(name, x, hint):
+    if isinstance(x, (bool, np.bool_)):
+        raise ValueError(f"{name} must be a number, got the boolean {x!r}; {hint}")
+    if not np.issubdtype(x.dtype, np.number):
+        raise ValueError(f"{name} must be a number, got {x!r} of type {x.dtype}; {hint}")
+
+
 def check_alpha(alpha) -> None:
+    if isinstance(alpha, (bool, np.bool_)):
+        raise ValueError(f"alpha must be a finite number >= 0, got the boolean {alpha!r}.")
     a = concrete(alpha)
     if a is None:
         return
+    _check_number("alpha", a, "pass a float >= 0 (0 is the affine decoder).")
     if a.ndim != 0:
         raise ValueError(f"alpha must be a scalar, got an array of shape {a.shape}.")
     if not np.isfinite(a) or a < 0:
@@ -35,9 +45,12 @@ def check_alpha(alpha) -> None:
 def check_gamma(gamma) -> None:
     if gamma is None:
         return
+    if isinstance(gamma, (bool, np.bool_)):
+        raise ValueError(f"gamma must be a finite number > 0, got the boolean {gamma!r}.")
     g = concrete(gamma)
     if g is None:
         return
+    _check_number("gamma", g, "pass a float > 0, or gamma=None to learn it.")
     if g.ndim != 0:
         raise ValueError(f"gamma must be a scalar, got an array of shape {g.shape}.")
     if not np.isfinite(g) or g <= 0:
@@ -74,11 +87,13 @@ def check_data(X, *, name: str = "X"):
     if len(shape) != 2:
         raise ValueError(f"{name} must be a 2-D array of shape (n, d), one row per data point; got shape {shape}.")
     n, d = shape
+    x = concrete(X)
+    if x is not None and not (np.issubdtype(x.dtype, np.floating) or np.issubdtype(x.dtype, np.integer)):
+        raise ValueError(f"{name} must hold real numbers, got dtype {x.dtype}.")
     if n == 0 or d == 0:
         raise ValueError(f"{name} is empty (shape {shape}); it needs n >= 2 rows and d >= 1 columns.")
     if n < 2:
         raise ValueError(f"{name} needs at least n = 2 data points, got n = {n}.")
-    x = concrete(X)
     if x is not None and not np.all(np.isfinite(x)):
         bad = int(np.size(x) - np.count_nonzero(np.isfinite(x)))
         raise ValueError(f"{name} contains {bad} NaN or inf entries; remove or impute them first.")
@@ -97,6 +112,16 @@ def check_not_constant(X, *, name: str = "X") -> float:
             "point and eq. (5) need data with some spread."
         )
     return gbar
+
+
+def as_float64_params(params) -> VAEParams:
+    """``params`` with every field a float64 array (lists and float32 are converted)."""
+    if not isinstance(params, VAEParams):
+        raise ValueError(f"params must be a landscape.VAEParams, got {type(params).__name__}.")
+    try:
+        return VAEParams(*(jax.numpy.asarray(a, dtype=jax.numpy.float64) for a in params))
+    except (TypeError, ValueError) as err:
+        raise ValueError(f"params must hold real arrays (W, b, log_gamma, mu, log_sigma): {err}") from None
 
 
 def check_params(params, n: int, d: int) -> int:

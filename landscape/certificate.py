@@ -56,6 +56,8 @@ class CollapsedReport:
       profiles: the re-minimised energy profiles along W = t·U.
       barrier_height, barrier_t: the smallest barrier over the probed directions
         (0 if some profile falls from t = 0) and where it sits.
+      barrier_shape: the shape of that profile; for "rises" the height is only a
+        lower bound (the profile never fell within the grid).
     """
 
     alpha: float
@@ -69,6 +71,7 @@ class CollapsedReport:
     profiles: tuple[Profile, ...]
     barrier_height: float
     barrier_t: float
+    barrier_shape: str
 
     @property
     def evidence_grad_norm(self) -> float:
@@ -91,6 +94,7 @@ class CollapsedReport:
             "spectrum_error": self.spectrum_error,
             "barrier_height": self.barrier_height,
             "barrier_t": self.barrier_t,
+            "barrier_shape": self.barrier_shape,
             "profiles": [p.to_dict(arrays) for p in self.profiles],
         }
         if arrays:
@@ -168,6 +172,7 @@ def _collapsed_report(X, kappa, alpha, directions, spectrum_rtol) -> CollapsedRe
         profiles=profiles,
         barrier_height=profiles[k].barrier_height,
         barrier_t=profiles[k].barrier_t,
+        barrier_shape=profiles[k].shape,
     )
 
 

@@ -6,7 +6,8 @@
 Sum over points, no ½, no additive constants (MATH.md §1); L = −2·ELBO − nd log 2π + nκ.
 The expectation is evaluated in closed form: coordinate j of point i sees
 u_ij ~ N(m_ij, v_ij) with m = μ Wᵀ and v = σ² (W∘W)ᵀ, and
-E(y − π_α(u))² = (y − E π_α(u))² + Var π_α(u) (MATH.md §2, `soft_threshold_moments`).
+E(y − π_α(u))² = (y − E π_α(u))² + Var π_α(u) (MATH.md §2), evaluated with its exact
+derivatives by `expected_sq_error_elementwise`.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ import jax
 import jax.numpy as jnp
 
 from landscape import _validation as V
-from landscape.moments import soft_threshold, soft_threshold_moments
+from landscape.moments import expected_sq_error_elementwise, soft_threshold
 from landscape.params import VAEParams
 
 __all__ = ["energy", "energy_mc", "energy_mc_samples", "expected_sq_error", "energy_terms"]
@@ -38,9 +39,7 @@ def _expected_sq_error(params: VAEParams, X, alpha):
     sigma2 = jnp.exp(2.0 * params.log_sigma)
     m = params.mu @ params.W.T
     v = sigma2 @ (params.W**2).T
-    mean, var = soft_threshold_moments(m, v, alpha)
-    resid = X - params.b - mean
-    return jnp.sum(resid**2 + var)
+    return jnp.sum(expected_sq_error_elementwise(X - params.b, m, v, alpha))
 
 
 def _energy(params: VAEParams, X, alpha, gamma=None):
@@ -51,12 +50,17 @@ def _energy(params: VAEParams, X, alpha, gamma=None):
 
 
 def _check(params, X, alpha, gamma):
-    """Validate the arguments of the public functions; returns X as a float64 array."""
+    """Validate the public functions' arguments; returns (params, X) as float64 arrays.
+
+    The public functions compute in float64 whatever the inputs' dtype: float32 cannot
+    resolve the quantities this library certifies (gradients of 1e-14, barriers of 1e-9).
+    """
     n, d = V.check_data(X)
     V.check_alpha(alpha)
     V.check_gamma(gamma)
+    params = V.as_float64_params(params)
     V.check_params(params, n, d)
-    return jnp.asarray(X, dtype=jnp.float64)
+    return params, jnp.asarray(X, dtype=jnp.float64)
 
 
 def energy(params: VAEParams, X, alpha, *, gamma=None) -> jax.Array:
@@ -73,19 +77,19 @@ def energy(params: VAEParams, X, alpha, *, gamma=None) -> jax.Array:
       L as a float64 scalar. Jittable, vmappable and differentiable to second order;
       exact at W = 0 (MATH.md §2).
     """
-    X = _check(params, X, alpha, gamma)
+    params, X = _check(params, X, alpha, gamma)
     return _energy(params, X, alpha, gamma)
 
 
 def expected_sq_error(params: VAEParams, X, alpha) -> jax.Array:
     """Σ_i E_q‖x_i − π_α(Wz) − b‖², the reconstruction error of eq. (9) times nd."""
-    X = _check(params, X, alpha, None)
+    params, X = _check(params, X, alpha, None)
     return _expected_sq_error(params, X, alpha)
 
 
 def energy_terms(params: VAEParams, X, alpha, *, gamma=None) -> dict:
     """The three parts of eq. (5): reconstruction / γ, nd log γ, and the KL part."""
-    X = _check(params, X, alpha, gamma)
+    params, X = _check(params, X, alpha, gamma)
     n, d = X.shape
     log_g = _log_gamma(params, gamma)
     return {
@@ -113,7 +117,7 @@ def energy_mc_samples(params: VAEParams, X, alpha, key, *, num_samples: int, gam
     Their mean is `energy_mc`; their standard deviation / √num_samples is its
     standard error.
     """
-    X = _check(params, X, alpha, gamma)
+    params, X = _check(params, X, alpha, gamma)
     V.check_size("num_samples", num_samples, 1)
     return _energy_mc_samples(params, X, alpha, key, num_samples, gamma)
 

@@ -22,6 +22,9 @@ The derivatives are supplied through `jax.custom_jvp` in closed form,
 
 and they are exact in the degenerate limit v → 0 (W = 0, the collapsed point):
 there P → 1{m > α} + 1{m < −α} (½ at a kink), Q → 0, E π → π_α(m), Var → 0.
+The one exception is the kink itself, v = 0 with |m| = α > 0, where ∂E π/∂v is
+infinite and no finite value is exact: there Q is set to 0 (eq. 5 reaches v = 0 only at
+W = 0, hence m = 0, so this matters only for direct calls).
 For α = 0 the moments are those of the identity, E π = m and Var = v, with P ≡ 1 and
 Q ≡ 0, which is what keeps the affine saddle a saddle. Higher derivatives are taken
 by autodiff through the coefficient formulas, which use the "double where" pattern
@@ -33,7 +36,7 @@ from __future__ import annotations
 import jax
 import jax.numpy as jnp
 
-__all__ = ["soft_threshold", "soft_threshold_moments"]
+__all__ = ["soft_threshold", "soft_threshold_moments", "expected_sq_error_elementwise"]
 
 _INV_SQRT_2PI = 0.3989422804014327
 _INV_SQRT_2 = 0.7071067811865476
@@ -133,6 +136,44 @@ def _soft_threshold_moments_jvp(primals, tangents):
     dmean = p * dm + q * dv + a_ * dalpha
     dvar = 2.0 * mean * (1.0 - p) * dm + (p - 2.0 * mean * q) * dv + (-2.0 * (ef_u + ef_l) - 2.0 * mean * a_) * dalpha
     return (mean, var), (dmean, dvar)
+
+
+@jax.custom_jvp
+def expected_sq_error_elementwise(y, m, v, alpha):
+    """E(y − π_α(u))² for u ~ N(m, v), elementwise: the summand of eq. (5).
+
+    The value is (y − E π)² + Var π, accurate also when v ≪ m² (the reconstructing
+    path). The derivatives are the closed forms
+
+        ∂/∂y = 2(y − E π)        ∂/∂m = 2 E π − 2y P        ∂/∂v = P − 2y Q
+        ∂/∂α = −2y A − 2(E f_α(u) + E f_α(−u))
+
+    (P, Q, A as in `soft_threshold_moments`), supplied through one custom JVP so that
+    value and gradient come out of a single pass, and exact at v = 0. Second
+    derivatives are autodiff of these coefficients.
+    """
+    mean, var = soft_threshold_moments(m, v, alpha)
+    r = y - mean
+    return r * r + var
+
+
+@expected_sq_error_elementwise.defjvp
+def _expected_sq_error_elementwise_jvp(primals, tangents):
+    y, m, v, alpha = primals
+    dy, dm, dv, dalpha = tangents
+    out = expected_sq_error_elementwise(y, m, v, alpha)
+    ef_u, ef_l, _, _, Pa, Pb, q = _tails(m, v, alpha)
+    affine = alpha == 0
+    p = jnp.where(affine, 1.0, Pa + Pb)
+    q = jnp.where(affine, 0.0, q)
+    mean = jnp.where(affine, m, ef_u - ef_l)
+    d_out = (
+        2.0 * (y - mean) * dy
+        + (2.0 * mean - 2.0 * y * p) * dm
+        + (p - 2.0 * y * q) * dv
+        + (-2.0 * y * (Pb - Pa) - 2.0 * (ef_u + ef_l)) * dalpha
+    )
+    return out, d_out
 
 
 @jax.custom_jvp

@@ -179,11 +179,20 @@ def energy_profile(X, alpha, start: VAEParams, U, ts, *, gamma=None):
 
     Returns ``(energies, inner_grad_norms)`` as NumPy arrays.
     """
-    V.check_data(X)
+    n, d = V.check_data(X)
     V.check_alpha(alpha)
     V.check_gamma(gamma)
+    start = V.as_float64_params(start)
+    kappa = V.check_params(start, n, d)
+    U = np.asarray(U, dtype=float)
+    if U.shape != (d, kappa):
+        raise ValueError(f"U must have the shape of W, (d, kappa) = ({d}, {kappa}); got {U.shape}.")
+    ts = np.asarray(ts, dtype=float)
+    if ts.ndim != 1 or ts.size == 0 or not np.all(np.isfinite(ts)):
+        raise ValueError("ts must be a non-empty 1-D array of finite values.")
     x0, _ = _split(start)
-    vals, gns, _ = _profile_scan(jnp.asarray(X), alpha, jnp.asarray(U), jnp.asarray(ts), x0, start, gamma)
+    X = jnp.asarray(X, dtype=jnp.float64)
+    vals, gns, _ = _profile_scan(X, alpha, jnp.asarray(U), jnp.asarray(ts), x0, start, gamma)
     return np.asarray(vals), np.asarray(gns)
 
 
@@ -200,6 +209,22 @@ def _classify(t, rel, tol):
     if rel[k] <= tol:
         return "flat", 0.0, 0.0
     return ("barrier" if below.size else "rises"), float(rel[k]), float(t[k])
+
+
+def profile_grid(alpha: float, t_max: float, num: int) -> np.ndarray:
+    """The t grid of `barrier_profiles`: ``num`` points from 0 to ``t_max``.
+
+    For α > 0 the first half is uniform on [0, 2α] (the barrier sits near α/2 for unit
+    directions, MATH.md §4), the rest geometric from 2α to t_max, so the barrier is
+    resolved however small α is. For α = 0 (or 2α ≥ t_max) it is quadratic,
+    t_k = t_max (k / (num − 1))², dense near 0 where the fall starts.
+    """
+    if alpha > 0 and 2.0 * alpha < t_max:
+        half = num // 2
+        head = np.linspace(0.0, 2.0 * alpha, half + 1)
+        tail = np.geomspace(2.0 * alpha, t_max, num - half)[1:]
+        return np.concatenate([head, tail])
+    return t_max * (np.arange(num) / (num - 1)) ** 2
 
 
 def _first_fall(rel, tol):
@@ -220,8 +245,8 @@ def barrier_profiles(
 ) -> list[Profile]:
     """Profiles f_U(t) from the collapsed point for each direction, barriers located.
 
-    The grid is t_k = t_max (k / (num − 1))², dense near t = 0 where the barrier of a
-    small α sits; the default t_max is 4α + √λ_1(S). While an affine-descent profile
+    The grid is `profile_grid`: uniform on [0, 2α] and geometric beyond for α > 0,
+    quadratic for α = 0; the default t_max is 4α + √λ_1(S). While an affine-descent profile
     has not yet fallen below f(0), the grid is extended to 2 t_max, 3 t_max, … (at most
     ``max_extensions`` times). Around each maximum the grid is then refined with
     another ``num`` points, so the barrier height is not limited by the spacing.
@@ -250,7 +275,7 @@ def barrier_profiles(
         out = _profile_scan_many(Xj, alpha, Us, jnp.asarray(ts), jnp.asarray(x_start), start, gamma)
         return tuple(np.asarray(a) for a in out)
 
-    ts = np.tile(t_max * (np.arange(num) / (num - 1)) ** 2, (R, 1))
+    ts = np.tile(profile_grid(float(alpha), t_max, num), (R, 1))
     vals, gns, xs = run(ts, np.tile(np.asarray(x0), (R, 1)))
     must_fall = np.array([dr.kind == "affine_descent" for dr in directions])
     for _ in range(max_extensions):

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import sys
 
-from landscape._cli import ArgumentParser, finite_float
+from landscape._cli import ArgumentParser, check_output_path, finite_float
 
 
 def build_parser() -> ArgumentParser:
@@ -37,6 +37,10 @@ def build_parser() -> ArgumentParser:
 def main(argv=None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    if args.random_directions < 0:
+        parser.error(f"--random-directions must be >= 0, got {args.random_directions}")
+    check_output_path(parser, "--json", args.json)
+    check_output_path(parser, "--plot", args.plot, figure=True)
 
     import landscape
     from landscape._provenance import save_json

@@ -31,7 +31,7 @@ def _grad(params, X, alpha, gamma):
 
 def gradient(params: VAEParams, X, alpha, *, gamma=None) -> VAEParams:
     """∇L of eq. (5) as a `VAEParams` pytree."""
-    X = _check(params, X, alpha, gamma)
+    params, X = _check(params, X, alpha, gamma)
     return _grad(params, X, alpha, gamma)
 
 
@@ -47,7 +47,7 @@ def hessian(params: VAEParams, X, alpha, *, gamma=None) -> jax.Array:
     Exact (forward-over-reverse autodiff through the closed-form moments), including
     at W = 0. P = dκ + d + 1 + 2nκ; use it for P up to a few thousand.
     """
-    X = _check(params, X, alpha, gamma)
+    params, X = _check(params, X, alpha, gamma)
     return _hessian(params, X, alpha, gamma)
 
 

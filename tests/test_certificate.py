@@ -89,3 +89,14 @@ def test_larger_kappa_probes_every_affine_descent_direction():
     assert len(key) == 2 * n_desc
     assert c.affine.spectrum.n_negative == 2 * n_desc
     assert c.verdict == "holds", c.checks
+
+
+@pytest.mark.parametrize("alpha", [1e-4, 1e-3])
+def test_small_alpha_barrier_is_resolved(alpha):
+    """The grid scales with α, so an arbitrarily small soft threshold still shows its barrier."""
+    c = certify_prop1(prop1_dataset(alpha), n_random_directions=0)
+    assert c.verdict == "holds", c.checks
+    p = c.collapsed.profiles[0]
+    assert p.shape == "barrier"
+    assert 0.2 * alpha < p.barrier_t < 2 * alpha
+    assert p.evidence_grad_norm < 1e-9

@@ -81,3 +81,14 @@ def test_module_entry_point_runs_as_a_subprocess():
     )
     assert r.returncode == 2
     assert r.stderr.count("\n") == 1 and "alpha" in r.stderr
+
+
+@pytest.mark.slow
+def test_default_run_wall_time_under_20_seconds():
+    """The README's main command, imports and compilation included (issue budget: 20 s)."""
+    import time
+
+    t0 = time.perf_counter()
+    r = subprocess.run([sys.executable, "-m", "landscape.prop1", "--alpha", "0.1"], capture_output=True, timeout=120)
+    assert r.returncode == 0
+    assert time.perf_counter() - t0 < 20.0

@@ -37,14 +37,11 @@ def _assert_spectra_match(measured, predicted, rel=1e-8):
     assert np.all(np.abs(measured[zero]) <= rel * scale)
 
 
-@settings(max_examples=12)
-@given(
-    shape=st.sampled_from(SHAPES),
-    seed=st.integers(0, 2**31 - 1),
-    alpha=st.sampled_from([0.0, 0.05, 0.3, 2.0]),
-)
-def test_full_spectrum_matches_math_md_section_4(shape, seed, alpha):
-    n, d, kappa = shape
+@pytest.mark.parametrize("alpha", [0.0, 0.05, 2.0])
+@pytest.mark.parametrize("n,d,kappa", SHAPES)
+@settings(max_examples=3)
+@given(seed=st.integers(0, 2**31 - 1))
+def test_full_spectrum_matches_math_md_section_4(n, d, kappa, alpha, seed):
     X = random_data(np.random.default_rng(seed), n, d)
     s = spectrum(collapsed_point(X, kappa), X, alpha)
     _assert_spectra_match(s.eigenvalues, collapsed_spectrum(X, kappa, alpha))

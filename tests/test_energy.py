@@ -128,3 +128,28 @@ def test_params_pytree_order_is_the_documented_one():
     assert flat.size == 3 * 2 + 3 + 1 + 2 * 4 * 2
     np.testing.assert_array_equal(flat[6:9], 1.0)
     assert float(flat[9]) == 2.0
+
+
+@pytest.mark.parametrize("alpha", [0.1, 0.5])
+def test_gradient_fd_on_the_reconstructing_path(alpha):
+    """Small σ and γ with m of order 1 beside the kinks: the regime of Proposition 1's path."""
+    ds = landscape.prop1_dataset(alpha, n=6, d=3, kappa=1, seed=4)
+    p = ds.witness.path_params(0.05)
+    rng = np.random.default_rng(0)
+    p = p._replace(mu=p.mu + 0.01 * rng.normal(size=p.mu.shape))
+    flat, unravel = ravel_pytree(p)
+    f = jax.jit(lambda x: energy(unravel(x), ds.X, alpha))
+    g = np.asarray(jax.grad(f)(flat))
+    fd = _central_fd_grad(lambda x: float(f(x)), np.asarray(flat), 1e-7)
+    np.testing.assert_allclose(g, fd, rtol=1e-5, atol=1e-5 * np.max(np.abs(fd)))
+
+
+def test_float32_inputs_are_computed_in_float64(rng):
+    n, d, kappa = 5, 3, 1
+    X = random_data(rng, n, d).astype(np.float32)
+    p = random_params(rng, n, d, kappa)
+    p32 = jax.tree.map(lambda a: np.asarray(a, np.float32), p)
+    p64 = jax.tree.map(lambda a: np.asarray(a, np.float64), p32)
+    assert landscape.energy(p32, X, 0.2).dtype == jnp.float64
+    assert landscape.hessian(p32, X, 0.2).dtype == jnp.float64
+    assert float(energy(p32, X, 0.2)) == float(energy(p64, X.astype(np.float64), 0.2))

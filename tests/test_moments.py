@@ -111,3 +111,22 @@ def test_soft_threshold_avoids_both_autodiff_traps():
     assert float(jax.grad(soft_threshold)(-0.5, 0.1)) == 1.0
     u = jnp.array([-1.0, -0.1, 0.0, 0.05, 2.0])
     np.testing.assert_allclose(soft_threshold(u, 0.1), [-0.9, 0.0, 0.0, 0.0, 1.9], atol=1e-15)
+
+
+@given(
+    y=st.floats(-3, 3),
+    m=st.floats(-3, 3),
+    v=st.floats(1e-4, 4.0),
+    alpha=st.sampled_from([0.0, 0.05, 0.3, 1.0]),
+)
+def test_expected_sq_error_matches_quadrature_and_its_gradient_fd(y, m, v, alpha):
+    from landscape.moments import expected_sq_error_elementwise as e
+
+    e1, e2 = quadrature_moments(m, v, alpha)
+    assert float(e(y, m, v, alpha)) == pytest.approx((y - e1) ** 2 + e2, rel=1e-9, abs=1e-12)
+    x = jnp.array([y, m, v, alpha])
+    f = lambda x: e(x[0], x[1], x[2], x[3])  # noqa: E731
+    h = 1e-6
+    fd = jnp.array([(f(x + h * u) - f(x - h * u)) / (2 * h) for u in jnp.eye(4)])
+    np.testing.assert_allclose(jax.grad(f)(x), fd, rtol=1e-6, atol=1e-7)
+    np.testing.assert_allclose(jax.jacfwd(f)(x), jax.grad(f)(x), rtol=1e-14, atol=1e-15)

@@ -118,3 +118,46 @@ def test_cli_rejects_bad_arguments_with_one_line_and_exit_2(argv, word, capsys):
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1, err
     assert word in err
+
+
+@pytest.mark.parametrize("alpha", ["0.1", True, [0.1, 0.2]])
+def test_alpha_must_be_a_scalar_number(alpha):
+    with pytest.raises(ValueError, match="alpha"):
+        energy(P, X, alpha)
+
+
+def test_gamma_must_not_be_a_boolean():
+    with pytest.raises(ValueError, match="gamma"):
+        energy(P, X, 0.1, gamma=True)
+
+
+def test_params_as_lists_are_accepted_and_bad_fields_rejected():
+    lists = landscape.VAEParams(*(np.asarray(a).tolist() for a in P))
+    assert float(energy(lists, X, 0.1)) == pytest.approx(float(energy(P, X, 0.1)), rel=1e-15)
+    with pytest.raises(ValueError, match="params"):
+        energy(P._replace(W="abc"), X, 0.1)
+
+
+def test_energy_profile_checks_its_direction_and_grid():
+    start = collapsed_point(X, 2)
+    with pytest.raises(ValueError, match="U must have the shape of W"):
+        landscape.energy_profile(X, 0.1, start, np.zeros((2, 2)), [0.0, 0.1])
+    with pytest.raises(ValueError, match="ts"):
+        landscape.energy_profile(X, 0.1, start, np.zeros((3, 2)), [0.0, np.nan])
+
+
+@pytest.mark.parametrize(
+    "argv, word",
+    [
+        (["--alpha", "0.1", "--plot", "out.xyz"], "unknown figure format"),
+        (["--alpha", "0.1", "--json", "/proc/nope/r.json"], "cannot create"),
+        (["--alpha", "0.1", "--random-directions", "-1"], "--random-directions"),
+        (["--alpha", "inf"], "finite"),
+    ],
+)
+def test_cli_checks_outputs_before_any_work(argv, word, capsys):
+    with pytest.raises(SystemExit) as e:
+        prop1_main(argv)
+    assert e.value.code == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and word in err, err
