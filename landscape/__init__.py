@@ -15,6 +15,17 @@ jax.config.update("jax_enable_x64", True)
 __version__ = "0.1.0"
 
 from landscape import datasets  # noqa: E402
+from landscape.basins import (  # noqa: E402
+    CATEGORIES,
+    BasinStats,
+    Minimum,
+    active_dims,
+    basin_stats,
+    canonicalize,
+    categorize,
+    kl_per_dim,
+    wilson_interval,
+)
 from landscape.certificate import (  # noqa: E402
     CollapsedReport,
     PathReport,
@@ -43,6 +54,7 @@ from landscape.profiles import (  # noqa: E402
     energy_profile,
     random_directions,
 )
+from landscape.search import InitScales, SearchResult, init_params, search  # noqa: E402
 from landscape.spectrum import Spectrum, grad_norm, gradient, hessian, inertia, spectrum  # noqa: E402
 
 __all__ = [
@@ -83,4 +95,17 @@ __all__ = [
     "barrier_profiles",
     "newton_minimize",
     "NewtonResult",
+    "search",
+    "init_params",
+    "InitScales",
+    "SearchResult",
+    "basin_stats",
+    "BasinStats",
+    "Minimum",
+    "CATEGORIES",
+    "active_dims",
+    "kl_per_dim",
+    "categorize",
+    "canonicalize",
+    "wilson_interval",
 ]

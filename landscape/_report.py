@@ -87,3 +87,26 @@ def format_prop1(cert) -> str:
         failed = [k for k, v in cert.checks.items() if not v]
         lines.append("  failed: " + ", ".join(failed))
     return "\n".join(lines)
+
+
+def format_search(result, stats) -> str:
+    """The basin statistics of a search, as printed by ``python -m landscape.prop1 --restarts``."""
+    c = result.config
+    lines = [
+        f"Multi-start search: {result.restarts} restarts, {c['optimizer']} lr {c['learning_rate']:g} "
+        f"× {c['steps']} steps, polish {c['polish']}, seed {result.seed} "
+        f"({result.seconds:.1f} s, compile {result.compile_seconds:.1f} s)",
+        "  status: " + ", ".join(f"{k} {np.sum(result.status == k)}" for k in np.unique(result.status)),
+        "  basin fractions (95% Wilson interval):",
+    ]
+    for k in stats.counts:
+        lo, hi = stats.intervals[k]
+        lines.append(f"    {k:<15} {stats.counts[k]:>6}  {stats.fractions[k]:6.1%}  [{lo:6.1%}, {hi:6.1%}]")
+    lines.append("  distinct minima (canonical up to latent sign/permutation; collapsed and inert parts zeroed):")
+    lines.append(f"    {'energy':>14} {'count':>6} {'category':<12} {'active':>6} {'gamma':>11} {'‖∇L‖':>9}")
+    for m in stats.distinct_minima:
+        lines.append(
+            f"    {m.energy:>14.8g} {m.count:>6} {m.category:<12} {m.active:>6} {m.gamma:>11.4g} {m.grad_norm:>9.1e}"
+        )
+    lines.append(f"  collapsed-point energy for reference: {result.collapsed_energy:.8g}")
+    return "\n".join(lines)

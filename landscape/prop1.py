@@ -29,6 +29,8 @@ def build_parser() -> ArgumentParser:
         default=2,
         help="random W directions probed besides the affine-descent ones (default 2)",
     )
+    p.add_argument("--restarts", type=int, default=0, help="also run a multi-start search with this many restarts")
+    p.add_argument("--steps", type=int, default=4000, help="Adam steps per restart of the search (default 4000)")
     p.add_argument("--json", metavar="PATH", help="write the full result, configuration and versions as JSON")
     p.add_argument("--plot", metavar="PATH", help="save the profiles and spectra as a PNG")
     return p
@@ -37,6 +39,10 @@ def build_parser() -> ArgumentParser:
 def main(argv=None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    if args.restarts < 0:
+        parser.error(f"--restarts must be >= 0, got {args.restarts}")
+    if args.steps < 0:
+        parser.error(f"--steps must be >= 0, got {args.steps}")
     if args.random_directions < 0:
         parser.error(f"--random-directions must be >= 0, got {args.random_directions}")
     check_output_path(parser, "--json", args.json)
@@ -48,14 +54,27 @@ def main(argv=None) -> int:
     try:
         data = landscape.prop1_dataset(args.alpha, n=args.n, d=args.d, kappa=args.kappa, seed=args.seed)
         cert = landscape.certify_prop1(data, n_random_directions=args.random_directions)
+        found = None
+        if args.restarts:
+            found = landscape.search(
+                data.X, data.alpha, kappa=data.kappa, restarts=args.restarts, steps=args.steps, seed=args.seed
+            )
     except ValueError as err:
         parser.error(str(err))
     print(cert.report())
+    payload = cert.to_dict()
+    if found is not None:
+        from landscape._report import format_search
+
+        stats = landscape.basin_stats(found)
+        print()
+        print(format_search(found, stats))
+        payload["search"] = {**stats.to_dict(), "result": found.to_dict()}
     if args.json:
         save_json(
             args.json,
             {
-                **cert.to_dict(),
+                **payload,
                 "command": ["python", "-m", "landscape.prop1", *(argv if argv is not None else sys.argv[1:])],
             },
         )

@@ -1,0 +1,471 @@
+"""Multi-start search for local minima of eq. (5): where does gradient descent end up?
+
+`search` runs R restarts as one jitted, vmapped computation: a descent phase (optax
+Adam by default, or L-BFGS) and an optional float64 polishing phase (saddle-free Newton
+on small problems, L-BFGS on large ones) that drives each endpoint's gradient as low as
+the landscape allows. Restarts are processed in chunks of ``chunk_size`` (bounded
+memory), sharded over the restart axis when JAX sees several devices, and each
+restart's initialisation depends only on (seed, restart index), so results do not
+depend on the chunking or the device count. A restart whose energy, gradient or
+parameters go non-finite is frozen at its last finite point and marked
+``non_finite``; the others never see it.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from dataclasses import asdict, dataclass, field
+from functools import partial
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import optax
+from jax.flatten_util import ravel_pytree
+
+from landscape import _validation as V
+from landscape.collapsed import collapsed_energy, gamma_bar
+from landscape.energy import _energy, _expected_sq_error
+from landscape.optimize import newton_minimize
+from landscape.params import VAEParams
+
+__all__ = ["InitScales", "SearchResult", "init_params", "search", "STATUSES"]
+
+STATUSES = ("converged", "max_steps", "non_finite")
+_OPTIMIZERS = ("adam", "lbfgs")
+_POLISH = ("auto", "newton", "lbfgs", "none")
+_NEWTON_MAX_P = 400  # dense Newton polishing up to this many parameters
+
+
+@dataclass(frozen=True)
+class InitScales:
+    """The distribution restarts start from, in units of the data (γ̄ = per-coordinate variance).
+
+    W_jk ~ N(0, w² γ̄ / κ)          so that W z, z ~ N(0, I), has the data's variance when w = 1;
+    b = x̄ + N(0, b² γ̄)            the bias starts at the data mean (its optimum at α = 0);
+    log γ ~ log γ̄ + N(0, log_gamma²) γ starts at the trivial model's variance;
+    μ_ik ~ N(0, mu²)                the prior's scale;
+    log σ_ik ~ N(log_sigma_mean, log_sigma²)   σ = 1 is the prior.
+
+    The defaults (w = mu = 1, the rest at the prior or the data's moments) start every
+    restart at the scale where both the decoder and the prior live: nothing is small,
+    so no restart begins next to the collapsed point by construction.
+    """
+
+    w: float = 1.0
+    b: float = 0.0
+    log_gamma: float = 0.0
+    mu: float = 1.0
+    log_sigma_mean: float = 0.0
+    log_sigma: float = 0.0
+
+    def __post_init__(self):
+        for name, value in asdict(self).items():
+            if not np.isfinite(value) or (name != "log_sigma_mean" and value < 0):
+                raise ValueError(f"InitScales.{name} must be finite and >= 0 (a scale), got {value!r}.")
+
+
+def init_params(X, kappa: int, indices, seed: int, init: InitScales = InitScales()) -> VAEParams:
+    """Starting points for the restarts numbered ``indices`` (batched VAEParams).
+
+    Restart r draws from ``fold_in(key(seed), r)`` alone, so a restart's start does not
+    depend on which chunk, or how many restarts, it is run with.
+    """
+    n, d = V.check_data(X)
+    kappa = V.check_kappa(kappa)
+    gbar = V.check_not_constant(X)
+    xbar = jnp.asarray(np.mean(np.asarray(X, dtype=float), axis=0))
+    base = jax.random.key(int(seed))
+    sg = float(np.sqrt(gbar))
+
+    def one(r):
+        k = jax.random.split(jax.random.fold_in(base, r), 5)
+        return VAEParams(
+            W=init.w * sg / np.sqrt(kappa) * jax.random.normal(k[0], (d, kappa)),
+            b=xbar + init.b * sg * jax.random.normal(k[1], (d,)),
+            log_gamma=jnp.log(gbar) + init.log_gamma * jax.random.normal(k[2], ()),
+            mu=init.mu * jax.random.normal(k[3], (n, kappa)),
+            log_sigma=init.log_sigma_mean + init.log_sigma * jax.random.normal(k[4], (n, kappa)),
+        )
+
+    return jax.vmap(one)(jnp.asarray(indices))
+
+
+def _all_finite(tree):
+    return jnp.all(jnp.stack([jnp.all(jnp.isfinite(x)) for x in jax.tree.leaves(tree)]))
+
+
+def _tree_where(c, a, b):
+    return jax.tree.map(lambda x, y: jnp.where(c, x, y), a, b)
+
+
+def _descend_one(p0, X, alpha, gamma, *, steps, learning_rate, optimizer):
+    """Descent for one restart; returns (params, failed, fail_step)."""
+    f = partial(_energy, X=X, alpha=alpha, gamma=gamma)
+    if optimizer == "adam":
+        opt = optax.adam(learning_rate)
+        value_and_grad = jax.value_and_grad(f)
+    else:
+        opt = optax.lbfgs()
+        value_and_grad = optax.value_and_grad_from_state(f)
+
+    def step(carry, k):
+        p, s, failed, fail_step = carry
+        if optimizer == "adam":
+            val, g = value_and_grad(p)
+            upd, s_new = opt.update(g, s, p)
+        else:
+            val, g = value_and_grad(p, state=s)
+            upd, s_new = opt.update(g, s, p, value=val, grad=g, value_fn=f)
+        p_new = optax.apply_updates(p, upd)
+        ok = jnp.isfinite(val) & _all_finite(g) & _all_finite(p_new)
+        newly = ~failed & ~ok
+        bad = failed | ~ok
+        p = _tree_where(bad, p, p_new)
+        s = _tree_where(bad, s, s_new)
+        return (p, s, bad, jnp.where(newly, k, fail_step)), None
+
+    carry = (p0, opt.init(p0), jnp.asarray(False), jnp.asarray(-1))
+    (p, _, failed, fail_step), _ = jax.lax.scan(step, carry, jnp.arange(steps))
+    return p, failed, fail_step
+
+
+def _polish_one(p0, X, alpha, gamma, *, method, steps, gtol):
+    """float64 polishing of one restart; a polish that goes non-finite is undone."""
+    flat, unravel = ravel_pytree(p0)
+
+    def f(x):
+        return _energy(unravel(x), X, alpha, gamma)
+
+    if method == "newton":
+        res = newton_minimize(f, flat, gtol=gtol, max_steps=steps)
+        x, k = res.x, res.steps
+    else:
+        opt = optax.lbfgs()
+        vg = optax.value_and_grad_from_state(f)
+
+        def cond(c):
+            _, s, k = c
+            g = optax.tree.get(s, "grad")
+            return (k < steps) & (jnp.linalg.norm(g) > gtol)
+
+        def body(c):
+            x, s, k = c
+            val, g = vg(x, state=s)
+            upd, s = opt.update(g, s, x, value=val, grad=g, value_fn=f)
+            return optax.apply_updates(x, upd), s, k + 1
+
+        s0 = opt.init(flat)
+        # prime the state's stored gradient so that cond sees the true one
+        v0, g0 = jax.value_and_grad(f)(flat)
+        s0 = optax.tree.set(s0, value=v0, grad=g0)
+        x, _, k = jax.lax.while_loop(cond, body, (flat, s0, 0))
+    ok = jnp.isfinite(f(x)) & jnp.all(jnp.isfinite(x))
+    return unravel(jnp.where(ok, x, flat)), jnp.where(ok, k, 0)
+
+
+def _diagnostics_one(p, X, alpha, gamma):
+    n, d = X.shape
+    val, g = jax.value_and_grad(_energy)(p, X, alpha, gamma)
+    gflat, _ = ravel_pytree(g)
+    return {
+        "energy": val,
+        "grad_norm": jnp.linalg.norm(gflat),
+        "grad_max": jnp.max(jnp.abs(gflat)),
+        "recon_error": _expected_sq_error(p, X, alpha) / (n * d),
+    }
+
+
+@partial(
+    jax.jit,
+    static_argnames=("steps", "optimizer", "polish", "polish_steps", "precision"),
+)
+def _run_chunk(P0, X, alpha, gamma, learning_rate, gtol, *, steps, optimizer, polish, polish_steps, precision):
+    low = jnp.float32 if precision == "float32" else jnp.float64
+    cast = partial(jax.tree.map, lambda a: a.astype(low))
+    g_low = None if gamma is None else jnp.asarray(gamma, low)
+    descend = partial(_descend_one, steps=steps, learning_rate=learning_rate, optimizer=optimizer)
+    P, failed, fail_step = jax.vmap(descend, in_axes=(0, None, None, None))(
+        cast(P0), X.astype(low), jnp.asarray(alpha, low), g_low
+    )
+    P = jax.tree.map(lambda a: a.astype(jnp.float64), P)
+    polish_k = jnp.zeros(failed.shape, dtype=jnp.int32)
+    if polish != "none":
+        pol = partial(_polish_one, method=polish, steps=polish_steps, gtol=gtol)
+        P_pol, polish_k = jax.vmap(pol, in_axes=(0, None, None, None))(P, X, alpha, gamma)
+        keep = lambda a: failed.reshape((-1,) + (1,) * (a.ndim - 1))  # noqa: E731  failed: no polish
+        P = jax.tree.map(lambda a, b: jnp.where(keep(a), a, b), P, P_pol)
+        polish_k = jnp.where(failed, 0, polish_k)
+    diag = jax.vmap(_diagnostics_one, in_axes=(0, None, None, None))(P, X, alpha, gamma)
+    return P, failed, fail_step, polish_k, diag
+
+
+@dataclass(frozen=True)
+class SearchResult:
+    """The endpoints of a multi-start search, with per-restart diagnostics.
+
+    Per restart (arrays of length R, restart order):
+      energy: eq. (5) at the endpoint (float64).
+      grad_norm, grad_max: ‖∇L‖₂ and max |∂L/∂θ_i| there.
+      gamma: the decoder variance γ (the fixed one when ``gamma`` was given).
+      recon_error: (1/nd) Σ_i E_q‖x_i − μ_x(z)‖², the implicit γ* of eq. (9).
+      active: the number of active latent dimensions ((ε, δ)-collapse, `basins`).
+      steps: descent steps (up to the failure, if any) plus polishing steps.
+      status: "converged" (grad_norm ≤ gtol), "max_steps", or "non_finite".
+      params: the final parameters, batched VAEParams of NumPy arrays.
+
+    Also: ``config`` (every setting, the seed included), ``seed``, ``seconds`` (wall
+    time), ``compile_seconds`` (the first chunk's compilation, measured separately),
+    and ``gamma_bar`` and ``collapsed_energy`` of the data.
+    """
+
+    energy: np.ndarray
+    grad_norm: np.ndarray
+    grad_max: np.ndarray
+    gamma: np.ndarray
+    recon_error: np.ndarray
+    active: np.ndarray
+    steps: np.ndarray
+    status: np.ndarray
+    params: VAEParams
+    config: dict
+    seed: int
+    seconds: float
+    compile_seconds: float
+    gamma_bar: float
+    collapsed_energy: float
+    extras: dict = field(default_factory=dict)
+
+    @property
+    def restarts(self) -> int:
+        return int(self.energy.size)
+
+    @property
+    def best(self) -> int:
+        """Index of the lowest-energy restart that did not fail."""
+        e = np.where(self.status == "non_finite", np.inf, self.energy)
+        return int(np.argmin(e))
+
+    def restart(self, r: int) -> VAEParams:
+        """The final parameters of restart r."""
+        return VAEParams(*(a[r] for a in self.params))
+
+    def to_dict(self, params: bool = False) -> dict:
+        out = {
+            "restarts": self.restarts,
+            "seed": self.seed,
+            "config": self.config,
+            "seconds": self.seconds,
+            "compile_seconds": self.compile_seconds,
+            "gamma_bar": self.gamma_bar,
+            "collapsed_energy": self.collapsed_energy,
+            "per_restart": {
+                "energy": self.energy.tolist(),
+                "grad_norm": self.grad_norm.tolist(),
+                "grad_max": self.grad_max.tolist(),
+                "gamma": self.gamma.tolist(),
+                "recon_error": self.recon_error.tolist(),
+                "active": self.active.tolist(),
+                "steps": self.steps.tolist(),
+                "status": self.status.tolist(),
+            },
+        }
+        if params:
+            out["params"] = {k: np.asarray(v).tolist() for k, v in self.params._asdict().items()}
+        return out
+
+
+class _Progress:
+    """A one-line progress bar on stderr (plain lines when stderr is not a terminal)."""
+
+    def __init__(self, total: int, enabled: bool, label: str = "search"):
+        self.total, self.enabled, self.label = total, enabled, label
+        self.t0 = time.perf_counter()
+        self.tty = sys.stderr.isatty()
+
+    def update(self, done: int, chunk: int, chunks: int):
+        if not self.enabled:
+            return
+        dt = time.perf_counter() - self.t0
+        width = 30
+        fill = int(width * done / self.total)
+        eta = dt / done * (self.total - done) if done else float("nan")
+        line = (
+            f"{self.label}: [{'#' * fill}{'.' * (width - fill)}] chunk {chunk}/{chunks}, "
+            f"{done}/{self.total} restarts, {dt:.1f} s, eta {eta:.1f} s"
+        )
+        sys.stderr.write(("\r" + line) if self.tty else (line + "\n"))
+        if self.tty and done == self.total:
+            sys.stderr.write("\n")
+        sys.stderr.flush()
+
+
+def _shard(P):
+    """Place the restart axis across devices when there are several."""
+    devices = jax.devices()
+    if len(devices) == 1:
+        return P
+    mesh = jax.sharding.Mesh(np.array(devices), ("restarts",))
+    spec = jax.sharding.NamedSharding(mesh, jax.sharding.PartitionSpec("restarts"))
+    return jax.device_put(P, spec)
+
+
+def search(
+    X,
+    alpha,
+    *,
+    kappa: int,
+    restarts: int,
+    steps: int = 4000,
+    seed: int = 0,
+    gamma=None,
+    optimizer: str = "adam",
+    learning_rate: float = 1e-2,
+    init: InitScales = InitScales(),
+    polish: str = "auto",
+    polish_steps: int = 50,
+    gtol: float = 1e-8,
+    chunk_size: int = 1024,
+    precision: str = "float64",
+    eps: float = 0.01,
+    delta: float = 0.01,
+    start=None,
+    progress: bool | None = None,
+) -> SearchResult:
+    """Minimise eq. (5) from ``restarts`` initialisations at once.
+
+    Args:
+      X: data (n, d). alpha: soft threshold α ≥ 0. kappa: latent size κ ≥ 1.
+      restarts: number of restarts R.
+      steps: descent steps per restart.
+      seed: restart r starts from ``init_params(X, kappa, [r], seed, init)``.
+      gamma: hold γ fixed at this value (None: learn it).
+      optimizer: "adam" (optax.adam(learning_rate)) or "lbfgs" (optax.lbfgs, its own
+        line search; ``learning_rate`` unused).
+      init: the `InitScales` of the starting distribution.
+      polish: float64 polishing after descent: "newton" (dense saddle-free Newton,
+        P ≤ 400 parameters), "lbfgs", "auto" (newton if P ≤ 400, else lbfgs), "none".
+      polish_steps: at most this many polishing iterations.
+      gtol: a restart is "converged" if its final ‖∇L‖₂ ≤ gtol.
+      chunk_size: restarts per compiled batch (memory bound; rounded up to a multiple
+        of the device count).
+      precision: "float64" or "float32" for the descent phase (polishing and all
+        reported numbers are float64).
+      eps, delta: Lucas et al.'s (ε, δ)-collapse for the ``active`` counts.
+      start: optional batched `VAEParams` of R starting points, replacing ``init``.
+      progress: a progress bar on stderr per chunk (default: when there are ≥ 2 chunks).
+
+    Returns:
+      A `SearchResult`; `landscape.basins.basin_stats` classifies its endpoints.
+    """
+    n, d = V.check_data(X)
+    V.check_alpha(alpha)
+    V.check_gamma(gamma)
+    kappa = V.check_kappa(kappa)
+    restarts = V.check_size("restarts", restarts, 1)
+    steps = V.check_size("steps", steps, 0)
+    polish_steps = V.check_size("polish_steps", polish_steps, 0)
+    chunk_size = V.check_size("chunk_size", chunk_size, 1)
+    if optimizer not in _OPTIMIZERS:
+        raise ValueError(f"optimizer must be one of {_OPTIMIZERS}, got {optimizer!r}.")
+    if polish not in _POLISH:
+        raise ValueError(f"polish must be one of {_POLISH}, got {polish!r}.")
+    if precision not in ("float64", "float32"):
+        raise ValueError(f"precision must be 'float64' or 'float32', got {precision!r}.")
+    if not (np.isfinite(learning_rate) and learning_rate > 0):
+        raise ValueError(f"learning_rate must be a finite number > 0, got {learning_rate!r}.")
+    if not (np.isfinite(gtol) and gtol >= 0):
+        raise ValueError(f"gtol must be a finite number >= 0, got {gtol!r}.")
+    if not isinstance(init, InitScales):
+        raise ValueError(f"init must be a landscape.InitScales, got {type(init).__name__}.")
+    gbar = gamma_bar(X)
+    P_count = d * kappa + d + 1 + 2 * n * kappa
+    method = polish
+    if polish == "auto":
+        method = "newton" if P_count <= _NEWTON_MAX_P else "lbfgs"
+    if method == "newton" and P_count > _NEWTON_MAX_P:
+        raise ValueError(
+            f"polish='newton' needs a dense {P_count}×{P_count} Hessian per restart; use polish='lbfgs' "
+            f"(or 'auto') for problems with more than {_NEWTON_MAX_P} parameters."
+        )
+    if start is not None:
+        start = V.as_float64_params(start)
+        if start.W.ndim != 3 or start.W.shape[0] != restarts:
+            raise ValueError(f"start must be a VAEParams batched over restarts = {restarts} (W of shape (R, d, κ)).")
+        V.check_params(VAEParams(*(a[0] for a in start)), n, d)
+
+    Xj = jnp.asarray(X, dtype=jnp.float64)
+    ndev = jax.device_count()
+    chunk = int(np.ceil(min(chunk_size, restarts) / ndev) * ndev)
+    chunks = int(np.ceil(restarts / chunk))
+    show = chunks >= 2 if progress is None else bool(progress)
+    bar = _Progress(restarts, show)
+    g_arg = None if gamma is None else jnp.asarray(gamma, jnp.float64)
+    static = dict(steps=steps, optimizer=optimizer, polish=method, polish_steps=polish_steps, precision=precision)
+
+    outs = []
+    t0 = time.perf_counter()
+    compile_s = 0.0
+    for c in range(chunks):
+        idx = np.arange(c * chunk, min((c + 1) * chunk, restarts))
+        pad = np.concatenate([idx, np.full(chunk - idx.size, idx[0])])  # fixed shape: one compile
+        if start is None:
+            P0 = init_params(X, kappa, pad, seed, init)
+        else:
+            P0 = jax.tree.map(lambda a, pad=pad: jnp.asarray(a[pad]), start)
+        P0 = _shard(P0)
+        if c == 0:
+            tc = time.perf_counter()
+            compiled = _run_chunk.lower(P0, Xj, alpha, g_arg, learning_rate, gtol, **static).compile()
+            compile_s = time.perf_counter() - tc
+        out = compiled(P0, Xj, alpha, g_arg, learning_rate, gtol)
+        out = jax.tree.map(lambda a, k=idx.size: np.asarray(a)[:k], out)
+        outs.append(out)
+        bar.update(int(idx[-1]) + 1, c + 1, chunks)
+    P, failed, fail_step, polish_k, diag = jax.tree.map(lambda *a: np.concatenate(a), *outs)
+    seconds = time.perf_counter() - t0
+
+    from landscape.basins import active_dims
+
+    gtol_ok = diag["grad_norm"] <= gtol
+    status = np.where(failed, "non_finite", np.where(gtol_ok, "converged", "max_steps"))
+    gam = np.full(restarts, float(gamma)) if gamma is not None else np.exp(P.log_gamma)
+    config = {
+        "alpha": float(alpha),
+        "kappa": kappa,
+        "n": n,
+        "d": d,
+        "restarts": restarts,
+        "steps": steps,
+        "seed": int(seed),
+        "gamma": None if gamma is None else float(gamma),
+        "optimizer": optimizer,
+        "learning_rate": float(learning_rate),
+        "init": asdict(init) if start is None else "user start",
+        "polish": method,
+        "polish_steps": polish_steps,
+        "gtol": float(gtol),
+        "chunk_size": chunk,
+        "precision": precision,
+        "eps": eps,
+        "delta": delta,
+        "devices": ndev,
+    }
+    return SearchResult(
+        energy=diag["energy"],
+        grad_norm=diag["grad_norm"],
+        grad_max=diag["grad_max"],
+        gamma=gam,
+        recon_error=diag["recon_error"],
+        active=active_dims(P, eps=eps, delta=delta).sum(axis=-1),
+        steps=np.where(failed, fail_step, steps) + polish_k,
+        status=status,
+        params=VAEParams(*(np.asarray(a) for a in P)),
+        config=config,
+        seed=int(seed),
+        seconds=seconds,
+        compile_seconds=compile_s,
+        gamma_bar=gbar,
+        collapsed_energy=collapsed_energy(X, kappa),
+    )

@@ -1,0 +1,188 @@
+"""Multi-start search and basin statistics (the multi-start issue's "done when")."""
+
+import subprocess
+import sys
+
+import jax
+import numpy as np
+import pytest
+from conftest import random_data
+
+import landscape
+from landscape import VAEParams, basin_stats, canonicalize, search
+from landscape.basins import active_dims, categorize, wilson_interval
+
+
+def L_min(X, kappa):
+    lam = np.sort(np.linalg.eigvalsh(landscape.data_covariance(X)))[::-1]
+    n, d = X.shape
+    g = lam[kappa:].mean()
+    return n * (np.sum(np.log(lam[:kappa]) + 1) + (d - kappa) * (np.log(g) + 1)) + n * kappa
+
+
+@pytest.fixture(scope="module")
+def affine_run():
+    X = random_data(np.random.default_rng(21), 15, 4)
+    return X, search(X, 0.0, kappa=2, restarts=24, steps=1500, seed=3)
+
+
+def test_alpha_zero_best_restart_is_the_ppca_optimum(affine_run):
+    X, r = affine_run
+    lam = np.sort(np.linalg.eigvalsh(landscape.data_covariance(X)))[::-1]
+    assert lam[1] > lam[2]  # λ_κ > λ_{κ+1}
+    target = L_min(X, 2)
+    assert r.energy[r.best] == pytest.approx(target, rel=1e-6)
+    assert np.all(r.energy >= target * (1 - 1e-9) - 1e-9)  # no restart below the global minimum
+    assert r.status[r.best] == "converged" and r.grad_norm[r.best] <= 1e-8
+
+
+def test_alpha_zero_no_restart_ends_collapsed(affine_run):
+    X, r = affine_run
+    stats = basin_stats(r)
+    assert stats.counts["collapsed"] == 0
+    assert stats.counts["failed"] == 0
+    assert np.all(r.active >= 1)
+
+
+def test_collapsed_point_and_witness_are_classified():
+    ds = landscape.prop1_dataset(0.3, n=10, d=3, kappa=1, seed=0)
+    X = ds.X
+    pts = [landscape.collapsed_point(X, 1), ds.witness.path_params(1e-4)]
+    batch = VAEParams(*(np.stack([np.asarray(a) for a in f]) for f in zip(*pts, strict=True)))
+    energy = np.array([float(landscape.energy(p, X, 0.3)) for p in pts])
+    cat = categorize(
+        energy,
+        np.exp(batch.log_gamma),
+        active_dims(batch).sum(-1),
+        np.zeros(2, bool),
+        gamma_bar=landscape.gamma_bar(X),
+        collapsed_energy=landscape.collapsed_energy(X, 1),
+    )
+    assert list(cat) == ["collapsed", "reconstructing"]
+
+
+def test_injected_non_finite_restarts_are_isolated():
+    X = random_data(np.random.default_rng(5), 12, 3)
+    clean = search(X, 0.2, kappa=1, restarts=6, steps=300, seed=1)
+    start = landscape.init_params(X, 1, np.arange(6), 1)
+    bad = VAEParams(*(np.array(a) for a in start))
+    bad.mu[2, 0, 0] = np.nan  # non-finite from the start
+    bad.log_sigma[4, 1, 0] = 800.0  # σ² = e^1600 overflows at once
+    r = search(X, 0.2, kappa=1, restarts=6, steps=300, start=bad)
+    assert list(r.status[[2, 4]]) == ["non_finite", "non_finite"]
+    assert list(basin_stats(r).categories[[2, 4]]) == ["failed", "failed"]
+    keep = [0, 1, 3, 5]
+    np.testing.assert_array_equal(r.energy[keep], clean.energy[keep])
+    np.testing.assert_array_equal(r.params.W[keep], clean.params.W[keep])
+
+
+def test_same_seed_identical_and_chunking_does_not_matter():
+    X = random_data(np.random.default_rng(8), 10, 3)
+    a = search(X, 0.4, kappa=1, restarts=10, steps=200, seed=4)
+    b = search(X, 0.4, kappa=1, restarts=10, steps=200, seed=4)
+    c = search(X, 0.4, kappa=1, restarts=10, steps=200, seed=4, chunk_size=3)
+    d = search(X, 0.4, kappa=1, restarts=10, steps=200, seed=5)
+    np.testing.assert_array_equal(a.energy, b.energy)  # same seed, same configuration: bitwise
+    for f, g in zip(a.params, b.params, strict=True):
+        np.testing.assert_array_equal(f, g)
+    np.testing.assert_array_equal(a.status, b.status)
+    # another chunk size changes XLA's vectorisation, hence the last bits only
+    np.testing.assert_allclose(a.energy, c.energy, rtol=1e-12)
+    for f, g in zip(a.params, c.params, strict=True):
+        np.testing.assert_allclose(f, g, rtol=1e-9, atol=1e-12)
+    assert not np.array_equal(a.energy, d.energy)
+
+
+def test_canonicalisation_merges_sign_flipped_and_permuted_copies():
+    rng = np.random.default_rng(0)
+    n, d, k = 8, 4, 3
+    base = VAEParams(
+        W=rng.normal(size=(d, k)),
+        b=rng.normal(size=d),
+        log_gamma=np.asarray(-1.0),
+        mu=rng.normal(size=(n, k)),
+        log_sigma=rng.normal(size=(n, k)) * 0.1 - 1,
+    )
+    perm, sign = np.array([2, 0, 1]), np.array([-1.0, 1.0, -1.0])
+    copy = base._replace(W=base.W[:, perm] * sign, mu=base.mu[:, perm] * sign, log_sigma=base.log_sigma[:, perm])
+    batch = VAEParams(*(np.stack([np.asarray(a), np.asarray(b)]) for a, b in zip(base, copy, strict=True)))
+    act = np.ones((2, k), bool)
+    c = canonicalize(batch, act)
+    for f in c:
+        np.testing.assert_allclose(f[0], f[1], atol=1e-14)
+    # and a copy differing in a real way is not merged
+    other = base._replace(W=base.W * 1.1)
+    batch2 = VAEParams(*(np.stack([np.asarray(a), np.asarray(b)]) for a, b in zip(base, other, strict=True)))
+    c2 = canonicalize(batch2, act)
+    assert not np.allclose(c2.W[0], c2.W[1])
+
+
+def test_energy_is_invariant_under_the_canonicalised_symmetries():
+    """A wrong symmetry (e.g. flipping W but not μ) would change the energy: check it does not."""
+    rng = np.random.default_rng(1)
+    X = random_data(rng, 8, 4)
+    p = landscape.init_params(X, 3, [0], 0)
+    p = VAEParams(*(np.asarray(a)[0] for a in p))
+    c = canonicalize(p, np.ones(3, bool))
+    for alpha in (0.0, 0.3):
+        assert float(landscape.energy(c, X, alpha)) == pytest.approx(float(landscape.energy(p, X, alpha)), rel=1e-13)
+
+
+def test_wilson_interval_known_values():
+    # 0 of 10: [0, 0.2775]; 5 of 10: [0.2366, 0.7634] (Wilson 1927, z = 1.96)
+    lo, hi = wilson_interval(0, 10)
+    assert lo == 0.0 and hi == pytest.approx(0.2775, abs=1e-4)
+    lo, hi = wilson_interval(5, 10)
+    assert (lo, hi) == pytest.approx((0.2366, 0.7634), abs=1e-4)
+
+
+def test_lbfgs_optimizer_reaches_the_same_affine_optimum():
+    X = random_data(np.random.default_rng(21), 15, 4)
+    r = search(X, 0.0, kappa=2, restarts=4, steps=200, seed=3, optimizer="lbfgs", polish="lbfgs", polish_steps=500)
+    assert r.energy[r.best] == pytest.approx(L_min(X, 2), rel=1e-6)
+
+
+def test_float32_descent_then_float64_polish():
+    X = random_data(np.random.default_rng(21), 15, 4)
+    r = search(X, 0.0, kappa=2, restarts=4, steps=1000, seed=3, precision="float32")
+    assert r.energy.dtype == np.float64
+    assert r.energy[r.best] == pytest.approx(L_min(X, 2), rel=1e-6)
+
+
+def test_bad_search_arguments():
+    X = random_data(np.random.default_rng(0), 6, 3)
+    for kw, word in [
+        (dict(restarts=0), "restarts"),
+        (dict(optimizer="sgd"), "optimizer"),
+        (dict(polish="magic"), "polish"),
+        (dict(learning_rate=-1.0), "learning_rate"),
+        (dict(precision="float16"), "precision"),
+        (dict(kappa=0), "kappa"),
+        (dict(gamma=-1.0), "gamma"),
+    ]:
+        args = dict(kappa=1, restarts=2, steps=5) | kw
+        with pytest.raises(ValueError, match=word):
+            search(X, 0.1, **args)
+    with pytest.raises(ValueError, match="alpha"):
+        search(X, -0.1, kappa=1, restarts=2)
+    with pytest.raises(ValueError, match="InitScales"):
+        landscape.InitScales(w=-1.0)
+
+
+def test_restarts_are_sharded_over_several_devices():
+    """With two (virtual CPU) devices the same call gives the same numbers."""
+    code = (
+        "import numpy as np, jax, landscape;"
+        "X = landscape.prop1_dataset(0.3, n=10, d=3, kappa=1, seed=0).X;"
+        "r = landscape.search(X, 0.3, kappa=1, restarts=6, steps=100, seed=2, polish='none');"
+        "print(jax.device_count(), repr(r.energy.tolist()))"
+    )
+    env = dict(__import__("os").environ, XLA_FLAGS="--xla_force_host_platform_device_count=2")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=300)
+    assert out.returncode == 0, out.stderr
+    ndev, energies = out.stdout.strip().split(" ", 1)
+    assert ndev == "2"
+    X = landscape.prop1_dataset(0.3, n=10, d=3, kappa=1, seed=0).X
+    here = search(X, 0.3, kappa=1, restarts=6, steps=100, seed=2, polish="none")
+    np.testing.assert_allclose(eval(energies), here.energy, rtol=1e-12)
+    assert jax.device_count() >= 1
