@@ -98,15 +98,18 @@ def run_torch_adam(X, alpha, init, *, steps, lr=1e-2, dtype="float64", threads=N
     params = {k: torch.tensor(np.asarray(init[k]), dtype=tdtype, requires_grad=True) for k in KEYS}
     opt = torch.optim.Adam(list(params.values()), lr=lr)
 
+    # torch.compile cannot trace zero_grad or backward (graph breaks), so compile
+    # the energy (forward and backward, through AOTAutograd) and the optimizer step
+    # separately, as the PyTorch optimizer-compile tutorial does.
+    energy_fn = torch.compile(torch_energy) if compile else torch_energy
+    opt_step = torch.compile(opt.step) if compile else opt.step
+
     def step():
         opt.zero_grad(set_to_none=True)
-        loss = torch_energy(Xt, alpha, *(params[k] for k in KEYS)).sum()
+        loss = energy_fn(Xt, alpha, *(params[k] for k in KEYS)).sum()
         loss.backward()
-        opt.step()
+        opt_step()
         return loss
-
-    if compile:
-        step = torch.compile(step)
 
     first = 0.0
     t0 = time.perf_counter()

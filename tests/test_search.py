@@ -86,10 +86,11 @@ def test_same_seed_identical_and_chunking_does_not_matter():
     for f, g in zip(a.params, b.params, strict=True):
         np.testing.assert_array_equal(f, g)
     np.testing.assert_array_equal(a.status, b.status)
-    # another chunk size changes XLA's vectorisation, hence the last bits only
+    # Another chunk size changes XLA's vectorisation, hence the last bits. On the flat
+    # collapsed set Adam turns last-bit gradient differences into steps of size lr, so the
+    # point inside the set may differ; the energies and categories may not.
     np.testing.assert_allclose(a.energy, c.energy, rtol=1e-12)
-    for f, g in zip(a.params, c.params, strict=True):
-        np.testing.assert_allclose(f, g, rtol=1e-9, atol=1e-12)
+    np.testing.assert_array_equal(basin_stats(a).categories, basin_stats(c).categories)
     assert not np.array_equal(a.energy, d.energy)
 
 
