@@ -101,6 +101,28 @@ def _tails(m, v, alpha):
     return ef_u, ef_l, var_u, var_l, Pa, Pb, q
 
 
+def _coefs(m, v, alpha):
+    """The pieces the derivatives need: (E f⁺, E f⁻, Φ(a), Φ(b), Q), lean and branch-free.
+
+    v is clamped at the floor instead of branching: below it s is tiny, so a and b are
+    huge and Φ → the indicator, φ → 0, which are the exact v → 0 limits (and for α = 0,
+    m = 0, a = b = 0 gives Q = (φ(0) − φ(0)) / 2s = 0 exactly). Derivatives of these
+    pieces (the energy's Hessian) vanish below the floor through the clamp, as the
+    limits of MATH.md §2 require.
+    """
+    s = jnp.sqrt(jnp.maximum(v, _v_min(jnp.result_type(m, v, alpha))))
+    inv_s = 1.0 / s
+    cu, cl = m - alpha, -m - alpha
+    a, b = cu * inv_s, cl * inv_s
+    Pa = 0.5 * jax.lax.erfc(-a * _INV_SQRT_2)
+    Pb = 0.5 * jax.lax.erfc(-b * _INV_SQRT_2)
+    pa, pb = _phi(a), _phi(b)
+    ef_u = cu * Pa + s * pa
+    ef_l = cl * Pb + s * pb
+    q = 0.5 * (pa - pb) * inv_s
+    return ef_u, ef_l, Pa, Pb, q
+
+
 @jax.custom_jvp
 def soft_threshold_moments(m, v, alpha):
     """Mean and variance of π_α(u) for u ~ N(m, v), elementwise (MATH.md §2).
@@ -128,7 +150,7 @@ def _soft_threshold_moments_jvp(primals, tangents):
     m, v, alpha = primals
     dm, dv, dalpha = tangents
     mean, var = soft_threshold_moments(m, v, alpha)
-    ef_u, ef_l, _, _, Pa, Pb, q = _tails(m, v, alpha)
+    ef_u, ef_l, Pa, Pb, q = _coefs(m, v, alpha)
     affine = alpha == 0
     p = jnp.where(affine, 1.0, Pa + Pb)
     q = jnp.where(affine, 0.0, q)
@@ -162,7 +184,7 @@ def _expected_sq_error_elementwise_jvp(primals, tangents):
     y, m, v, alpha = primals
     dy, dm, dv, dalpha = tangents
     out = expected_sq_error_elementwise(y, m, v, alpha)
-    ef_u, ef_l, _, _, Pa, Pb, q = _tails(m, v, alpha)
+    ef_u, ef_l, Pa, Pb, q = _coefs(m, v, alpha)
     affine = alpha == 0
     p = jnp.where(affine, 1.0, Pa + Pb)
     q = jnp.where(affine, 0.0, q)
