@@ -80,8 +80,8 @@ def format_prop1(cert) -> str:
     lines += ["", f"Verdict: {cert.verdict}   ({cert.seconds:.1f} s)"]
     if cert.verdict == "fails" and data.alpha == 0:
         lines.append(
-            "  α = 0 is the affine decoder: the collapsed point is a strict saddle with "
-            f"{cert.collapsed.spectrum.n_negative} negative eigenvalues, not a local minimum."
+            "  α = 0 is the affine decoder: the collapsed point is a strict saddle "
+            f"(index {cert.collapsed.spectrum.n_negative} = κ·#{{λ_l > γ̄}}), not a local minimum."
         )
     elif cert.verdict == "fails":
         failed = [k for k, v in cert.checks.items() if not v]

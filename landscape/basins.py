@@ -11,10 +11,12 @@ with Lucas et al.'s (ε, δ)-collapse: dimension k is collapsed if KL_ik < ε fo
 
 Categories (in this order of precedence):
   failed          the restart went non-finite;
-  reconstructing  γ ≤ gamma_ratio · γ̄ below the collapsed energy: the fit claims noise
-                  below 1e-3 of the data's RMS per coordinate, i.e. γ is being driven
-                  to 0 along a perfect-reconstruction path, where eq. (5) is unbounded
-                  below (MATH.md §5); such an endpoint is not a minimum;
+  reconstructing  not stationary (‖∇L‖ > gtol after polishing), γ ≤ gamma_ratio · γ̄ and
+                  below the collapsed energy: γ is being driven towards 0 along a
+                  perfect-reconstruction path, where eq. (5) is unbounded below (MATH.md §5),
+                  so the endpoint is not a minimum. A *converged* endpoint at small γ is a
+                  genuine (if degenerate) minimum and is classified and clustered as one.
+                  With γ held fixed the energy is bounded and nothing is reconstructing;
   collapsed       no active dimension: q(z|x) ≈ p(z) for every point;
   partial         some active dimensions, but fewer than the best (lowest-energy) restart;
   other           everything else (as many active dimensions as the best restart).
@@ -22,6 +24,8 @@ Categories (in this order of precedence):
 Distinct minima: endpoints are put in a canonical form that removes the latent
 symmetries (the sign and the order of latent dimensions; collapsed dimensions are
 zeroed, since collapse is a set), then clustered by energy and decoder parameters.
+A continuous symmetry is not removed: where λ_j(S) are equal (e.g. isotropic data at
+α = 0) the optimum is a rotation-invariant set and its members are listed apart.
 """
 
 from __future__ import annotations
@@ -73,11 +77,18 @@ def categorize(
     gamma_bar: float,
     collapsed_energy: float,
     gamma_ratio: float = 1e-6,
+    converged=None,
+    gamma_fixed: bool = False,
 ) -> np.ndarray:
-    """The category of each endpoint (see the module docstring), as an array of str."""
+    """The category of each endpoint (see the module docstring), as an array of str.
+
+    ``converged`` (per endpoint, optional): stationary endpoints are never
+    "reconstructing". ``gamma_fixed``: γ was held fixed, so nothing is reconstructing.
+    """
     energy, gamma, active, failed = (np.atleast_1d(np.asarray(a)) for a in (energy, gamma, active, failed))
     ok = ~failed & np.isfinite(energy)
-    recon = ok & (gamma <= gamma_ratio * gamma_bar) & (energy < collapsed_energy)
+    moving = np.ones(energy.shape, bool) if converged is None else ~np.atleast_1d(np.asarray(converged, bool))
+    recon = ok & moving & (gamma <= gamma_ratio * gamma_bar) & (energy < collapsed_energy) & (not gamma_fixed)
     best_active = int(active[np.argmin(np.where(ok, energy, np.inf))]) if np.any(ok) else 0
     cat = np.full(energy.shape, "other", dtype=object)
     cat[ok & (active < best_active)] = "partial"
@@ -252,6 +263,8 @@ def basin_stats(
         gamma_bar=result.gamma_bar,
         collapsed_energy=result.collapsed_energy,
         gamma_ratio=gamma_ratio,
+        converged=result.status == "converged",
+        gamma_fixed=result.config.get("gamma") is not None,
     )
     R = cat.size
     counts = {c: int(np.sum(cat == c)) for c in CATEGORIES}
@@ -264,8 +277,11 @@ def basin_stats(
         canon = canonicalize(
             VAEParams(*(np.asarray(a)[cand] for a in result.params)), act[cand], alpha=result.config["alpha"]
         )
+        # b is compared relative to the data mean, so an offset in the data does not loosen
+        # the resolution on W (the tolerance is relative to ‖θ‖)
+        b_rel = canon.b.reshape(cand.size, -1) - np.asarray(result.x_mean).reshape(1, -1)
         theta = np.concatenate(
-            [canon.W.reshape(cand.size, -1), canon.b.reshape(cand.size, -1), canon.log_gamma.reshape(cand.size, 1)],
+            [canon.W.reshape(cand.size, -1), b_rel, canon.log_gamma.reshape(cand.size, 1)],
             axis=1,
         )
         reps, members = _cluster(result.energy[cand], theta, energy_tol, param_tol)

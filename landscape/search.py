@@ -6,9 +6,10 @@ on small problems, L-BFGS on large ones) that drives each endpoint's gradient as
 the landscape allows. Restarts are processed in chunks of ``chunk_size`` (bounded
 memory), sharded over the restart axis when JAX sees several devices, and each
 restart's initialisation depends only on (seed, restart index), so results do not
-depend on the chunking or the device count. A restart whose energy, gradient or
-parameters go non-finite is frozen at its last finite point and marked
-``non_finite``; the others never see it.
+depend on the chunking or the device count. A restart whose gradient or parameters
+go non-finite is marked ``non_finite`` with the step where it happened (its reported
+values are then NaN); under vmap nothing crosses between restarts, so the others never
+see it.
 """
 
 from __future__ import annotations
@@ -143,6 +144,7 @@ def _polish_one(p0, X, alpha, gamma, *, method, steps, gtol):
     def f(x):
         return _energy(unravel(x), X, alpha, gamma)
 
+    gtol = gtol * jnp.maximum(1.0, jnp.abs(f(flat)))  # relative to the energy's scale
     if method == "newton":
         res = newton_minimize(f, flat, gtol=gtol, max_steps=steps)
         x, k = res.x, res.steps
@@ -217,13 +219,14 @@ class SearchResult:
       recon_error: (1/nd) Σ_i E_q‖x_i − μ_x(z)‖², the implicit γ* of eq. (9).
       active: the number of active latent dimensions ((ε, δ)-collapse, `basins`).
       steps: descent steps (up to the failure, if any) plus polishing steps.
-      status: "converged" (grad_norm ≤ gtol), "max_steps", or "non_finite".
+      status: "converged" (grad_norm ≤ gtol · max(1, |energy|)), "max_steps", "non_finite".
       params: the final parameters, batched VAEParams of NumPy arrays.
 
     Also: ``config`` (every setting, the seed included), ``seed``, ``seconds`` (wall
     time), ``compile_seconds`` (the first chunk's compilation, measured separately),
     ``run_seconds`` (time inside the compiled chunks: descent, polish, diagnostics),
-    and ``gamma_bar`` and ``collapsed_energy`` of the data.
+    ``gamma_bar`` and ``x_mean`` of the data, and ``collapsed_energy``: the energy of the
+    collapsed point, at γ̄ (or at the fixed γ, L_triv(γ) of MATH.md §6).
     """
 
     energy: np.ndarray
@@ -242,6 +245,7 @@ class SearchResult:
     run_seconds: float
     gamma_bar: float
     collapsed_energy: float
+    x_mean: np.ndarray
     extras: dict = field(default_factory=dict)
 
     @property
@@ -352,7 +356,7 @@ def search(
     learning_rate: float = 1e-2,
     init: InitScales = InitScales(),
     polish: str = "auto",
-    polish_steps: int = 50,
+    polish_steps: int | None = None,
     gtol: float = 1e-8,
     chunk_size: int = 1024,
     precision: str = "float64",
@@ -374,8 +378,11 @@ def search(
       init: the `InitScales` of the starting distribution.
       polish: float64 polishing after descent: "newton" (dense saddle-free Newton,
         P ≤ 400 parameters), "lbfgs", "auto" (newton if P ≤ 400, else lbfgs), "none".
-      polish_steps: at most this many polishing iterations.
-      gtol: a restart is "converged" if its final ‖∇L‖₂ ≤ gtol.
+      polish_steps: at most this many polishing iterations (default: 500 for Newton,
+        2000 for L-BFGS). Polishing stops where the gradient reaches the tolerance.
+      gtol: a restart is "converged" if its final ‖∇L‖₂ ≤ gtol · max(1, |L|). Relative,
+        because the attainable gradient scales with the curvature: at γ ~ 1e-8 γ̄ it is
+        ~1e-7 in float64 however long one polishes.
       chunk_size: restarts per compiled batch (memory bound; rounded up to a multiple
         of the device count).
       precision: "float64" or "float32" for the descent phase (polishing and all
@@ -393,7 +400,8 @@ def search(
     kappa = V.check_kappa(kappa)
     restarts = V.check_size("restarts", restarts, 1)
     steps = V.check_size("steps", steps, 0)
-    polish_steps = V.check_size("polish_steps", polish_steps, 0)
+    if polish_steps is not None:
+        polish_steps = V.check_size("polish_steps", polish_steps, 0)
     chunk_size = V.check_size("chunk_size", chunk_size, 1)
     if optimizer not in _OPTIMIZERS:
         raise ValueError(f"optimizer must be one of {_OPTIMIZERS}, got {optimizer!r}.")
@@ -412,6 +420,8 @@ def search(
     method = polish
     if polish == "auto":
         method = "newton" if P_count <= _NEWTON_MAX_P else "lbfgs"
+    if polish_steps is None:
+        polish_steps = 500 if method == "newton" else 2000
     if method == "newton" and P_count > _NEWTON_MAX_P:
         raise ValueError(
             f"polish='newton' needs a dense {P_count}×{P_count} Hessian per restart; use polish='lbfgs' "
@@ -461,9 +471,11 @@ def search(
 
     from landscape.basins import active_dims
 
-    gtol_ok = diag["grad_norm"] <= gtol
+    gtol_ok = diag["grad_norm"] <= gtol * np.maximum(1.0, np.abs(diag["energy"]))
     status = np.where(failed, "non_finite", np.where(gtol_ok, "converged", "max_steps"))
-    gam = np.full(restarts, float(gamma)) if gamma is not None else np.exp(P.log_gamma)
+    if gamma is not None:  # the parameter log_gamma is unused: report the γ that was used
+        P = P._replace(log_gamma=np.full(restarts, np.log(float(gamma))))
+    gam = np.exp(np.asarray(P.log_gamma, dtype=float))
     config = {
         "alpha": float(alpha),
         "kappa": kappa,
@@ -501,5 +513,15 @@ def search(
         compile_seconds=compile_s,
         run_seconds=run_s,
         gamma_bar=gbar,
-        collapsed_energy=collapsed_energy(X, kappa),
+        collapsed_energy=_collapsed_energy(X, kappa, gbar, gamma),
+        x_mean=np.mean(np.asarray(X, dtype=float), axis=0),
     )
+
+
+def _collapsed_energy(X, kappa, gbar, gamma):
+    """The energy of q = p(z), W = 0, b = x̄: at γ̄ when γ is learned, L_triv(γ) when fixed (MATH.md §6)."""
+    if gamma is None:
+        return collapsed_energy(X, kappa)
+    n, d = np.shape(X)
+    g = float(gamma)
+    return float(n * (d * np.log(g) + d * gbar / g) + n * kappa)
