@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import partial
 
 import jax
 import jax.numpy as jnp
@@ -18,7 +17,7 @@ __all__ = ["Spectrum", "gradient", "grad_norm", "hessian", "spectrum", "inertia"
 DEFAULT_RTOL = 1e-8
 
 
-@partial(jax.jit, static_argnames=())
+@jax.jit
 def _hessian(params, X, alpha, gamma):
     flat, unravel = ravel_pytree(params)
     return jax.hessian(lambda p: _energy(unravel(p), X, alpha, gamma))(flat)
