@@ -192,19 +192,20 @@ def _run_chunk(P0, X, alpha, gamma, learning_rate, gtol, *, steps, optimizer, po
     low = jnp.float32 if precision == "float32" else jnp.float64
     cast = partial(jax.tree.map, lambda a: a.astype(low))
     g_low = None if gamma is None else jnp.asarray(gamma, low)
+    g_ax = 0 if (gamma is not None and jnp.ndim(gamma) == 1) else None  # γ per restart (a γ sweep)
     descend = partial(_descend_one, steps=steps, learning_rate=learning_rate, optimizer=optimizer)
-    P, failed, fail_step = jax.vmap(descend, in_axes=(0, None, None, None))(
+    P, failed, fail_step = jax.vmap(descend, in_axes=(0, None, None, g_ax))(
         cast(P0), X.astype(low), jnp.asarray(alpha, low), g_low
     )
     P = jax.tree.map(lambda a: a.astype(jnp.float64), P)
     polish_k = jnp.zeros(failed.shape, dtype=jnp.int32)
     if polish != "none":
         pol = partial(_polish_one, method=polish, steps=polish_steps, gtol=gtol)
-        P_pol, polish_k = jax.vmap(pol, in_axes=(0, None, None, None))(P, X, alpha, gamma)
+        P_pol, polish_k = jax.vmap(pol, in_axes=(0, None, None, g_ax))(P, X, alpha, gamma)
         keep = lambda a: failed.reshape((-1,) + (1,) * (a.ndim - 1))  # noqa: E731  failed: no polish
         P = jax.tree.map(lambda a, b: jnp.where(keep(a), a, b), P, P_pol)
         polish_k = jnp.where(failed, 0, polish_k)
-    diag = jax.vmap(_diagnostics_one, in_axes=(0, None, None, None))(P, X, alpha, gamma)
+    diag = jax.vmap(_diagnostics_one, in_axes=(0, None, None, g_ax))(P, X, alpha, gamma)
     return P, failed, fail_step, polish_k, diag
 
 
@@ -300,7 +301,7 @@ def _compiled_chunk(P0, X, alpha, gamma, learning_rate, gtol, static):
     key = (
         tuple((a.shape, str(a.dtype), str(getattr(a, "sharding", ""))) for a in jax.tree.leaves(P0)),
         X.shape,
-        gamma is None,
+        None if gamma is None else jnp.shape(gamma),
         tuple(sorted(static.items())),
     )
     if key not in _COMPILED:
@@ -372,7 +373,8 @@ def search(
       restarts: number of restarts R.
       steps: descent steps per restart.
       seed: restart r starts from ``init_params(X, kappa, [r], seed, init)``.
-      gamma: hold γ fixed at this value (None: learn it).
+      gamma: hold γ fixed at this value (None: learn it), or an array of R values, one
+        per restart (a γ sweep in one computation, `landscape.sweep_gamma`).
       optimizer: "adam" (optax.adam(learning_rate)) or "lbfgs" (optax.lbfgs, its own
         line search; ``learning_rate`` unused).
       init: the `InitScales` of the starting distribution.
@@ -396,9 +398,17 @@ def search(
     """
     n, d = V.check_data(X)
     V.check_alpha(alpha)
-    V.check_gamma(gamma)
     kappa = V.check_kappa(kappa)
     restarts = V.check_size("restarts", restarts, 1)
+    per_restart_gamma = gamma is not None and np.ndim(gamma) == 1
+    if per_restart_gamma:
+        gamma = np.asarray(gamma, dtype=float)
+        if gamma.shape != (restarts,):
+            raise ValueError(f"gamma as an array needs one value per restart, shape ({restarts},); got {gamma.shape}.")
+        if not np.all(np.isfinite(gamma) & (gamma > 0)):
+            raise ValueError("gamma values must all be finite and > 0 (decoder variances).")
+    else:
+        V.check_gamma(gamma)
     steps = V.check_size("steps", steps, 0)
     if polish_steps is not None:
         polish_steps = V.check_size("polish_steps", polish_steps, 0)
@@ -439,7 +449,7 @@ def search(
     chunks = int(np.ceil(restarts / chunk))
     show = chunks >= 2 if progress is None else bool(progress)
     bar = _Progress(restarts, show)
-    g_arg = None if gamma is None else jnp.asarray(gamma, jnp.float64)
+    g_arg = None if (gamma is None or per_restart_gamma) else jnp.asarray(gamma, jnp.float64)
     # strongly typed scalars, so that the cached executable sees one signature
     a_arg = jnp.asarray(alpha, jnp.float64)
     lr_arg, gtol_arg = jnp.asarray(learning_rate, jnp.float64), jnp.asarray(gtol, jnp.float64)
@@ -456,6 +466,8 @@ def search(
         else:
             P0 = jax.tree.map(lambda a, pad=pad: jnp.asarray(a[pad]), start)
         P0 = _shard(P0)
+        if per_restart_gamma:
+            g_arg = jnp.asarray(gamma[pad])
         if c == 0:
             tc = time.perf_counter()
             compiled = _compiled_chunk(P0, Xj, a_arg, g_arg, lr_arg, gtol_arg, static)
@@ -474,7 +486,7 @@ def search(
     gtol_ok = diag["grad_norm"] <= gtol * np.maximum(1.0, np.abs(diag["energy"]))
     status = np.where(failed, "non_finite", np.where(gtol_ok, "converged", "max_steps"))
     if gamma is not None:  # the parameter log_gamma is unused: report the γ that was used
-        P = P._replace(log_gamma=np.full(restarts, np.log(float(gamma))))
+        P = P._replace(log_gamma=np.broadcast_to(np.log(np.asarray(gamma, dtype=float)), (restarts,)).copy())
     gam = np.exp(np.asarray(P.log_gamma, dtype=float))
     config = {
         "alpha": float(alpha),
@@ -484,7 +496,7 @@ def search(
         "restarts": restarts,
         "steps": steps,
         "seed": int(seed),
-        "gamma": None if gamma is None else float(gamma),
+        "gamma": None if gamma is None else (gamma.tolist() if per_restart_gamma else float(gamma)),
         "optimizer": optimizer,
         "learning_rate": float(learning_rate),
         "init": asdict(init) if start is None else "user start",
@@ -523,5 +535,6 @@ def _collapsed_energy(X, kappa, gbar, gamma):
     if gamma is None:
         return collapsed_energy(X, kappa)
     n, d = np.shape(X)
-    g = float(gamma)
-    return float(n * (d * np.log(g) + d * gbar / g) + n * kappa)
+    g = np.asarray(gamma, dtype=float)
+    out = n * (d * np.log(g) + d * gbar / g) + n * kappa
+    return float(out) if out.ndim == 0 else out

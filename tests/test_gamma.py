@@ -1,0 +1,55 @@
+"""γ sweeps (Proposition 2) against the affine oracle of MATH.md §6."""
+
+import numpy as np
+import pytest
+from conftest import random_data
+
+import landscape
+from landscape import affine_optimum_energy, sweep_gamma, trivial_energy
+
+
+@pytest.fixture(scope="module")
+def affine_sweep():
+    X = random_data(np.random.default_rng(21), 15, 4)
+    lam = np.sort(np.linalg.eigvalsh(landscape.data_covariance(X)))[::-1]
+    gammas = np.sort(np.concatenate([np.geomspace(0.2 * lam[-1], 3 * lam[0], 9), 0.9 * lam[:2], 1.1 * lam[:2]]))
+    return X, lam, gammas, sweep_gamma(X, 0.0, kappa=2, gammas=gammas, restarts=4, steps=1500)
+
+
+def test_best_energy_is_L_star_at_every_gamma(affine_sweep):
+    X, lam, gammas, s = affine_sweep
+    np.testing.assert_allclose(s.best_energy, affine_optimum_energy(X, 2, gammas), rtol=1e-6)
+
+
+def test_active_count_is_non_increasing_and_matches_the_eigenvalues(affine_sweep):
+    X, lam, gammas, s = affine_sweep
+    assert np.all(np.diff(s.best_active) <= 0)
+    # latent dimension j is active iff λ_j > γ. The grid straddles λ_1, λ_2 by 10%: the
+    # (ε, δ)-KL count cannot resolve γ within ~1% of λ_j, where the dimension's KL → 0.
+    expected_ok = np.min(np.abs(gammas[:, None] / lam[None, :2] - 1), axis=1) > 0.05
+    expected = np.sum(lam[:2][None, :] > gammas[:, None], axis=1)
+    np.testing.assert_array_equal(s.best_active[expected_ok], expected[expected_ok])
+
+
+def test_gap_and_trivial_energy(affine_sweep):
+    X, lam, gammas, s = affine_sweep
+    np.testing.assert_allclose(s.trivial_energy, trivial_energy(X, 2, gammas), rtol=1e-14)
+    assert np.all(s.gap[gammas < lam[0]] > 0)  # the trivial solution costs more below γ' = λ_1
+    np.testing.assert_allclose(s.gap[gammas > lam[0]], 0.0, atol=1e-6)  # and is optimal above it
+
+
+def test_continuation_agrees_with_fresh_minima_at_alpha_zero(affine_sweep):
+    X, lam, gammas, s = affine_sweep
+    np.testing.assert_allclose(s.forward_energy, s.best_energy, rtol=1e-6)
+    np.testing.assert_array_equal(s.backward_active, s.best_active)  # no hysteresis for the affine decoder
+
+
+@pytest.mark.parametrize(
+    "grid, word", [([], "non-empty"), ([1.0, -2.0], "> 0"), ([2.0, 1.0], "increasing"), ([1.0, np.nan], "finite")]
+)
+def test_bad_grids(grid, word):
+    X = random_data(np.random.default_rng(0), 6, 3)
+    with pytest.raises(ValueError, match=word):
+        sweep_gamma(X, 0.0, kappa=1, gammas=grid)
+    with pytest.raises(ValueError, match="kappa"):
+        sweep_gamma(X, 0.0, kappa=0, gammas=[1.0])
