@@ -43,7 +43,15 @@ from landscape.collapsed import (  # noqa: E402
 )
 from landscape.datasets import Prop1Dataset, prop1_dataset  # noqa: E402
 from landscape.energy import energy, energy_mc, energy_mc_samples, energy_terms, expected_sq_error  # noqa: E402
-from landscape.gamma import GammaSweep, affine_optimum_energy, sweep_gamma, trivial_energy  # noqa: E402
+from landscape.gamma import (  # noqa: E402
+    GammaSweep,
+    GammaThresholds,
+    Threshold,
+    affine_optimum_energy,
+    gamma_thresholds,
+    sweep_gamma,
+    trivial_energy,
+)
 from landscape.moments import soft_threshold, soft_threshold_moments  # noqa: E402
 from landscape.optimize import NewtonResult, newton_minimize  # noqa: E402
 from landscape.params import VAEParams  # noqa: E402
@@ -113,4 +121,7 @@ __all__ = [
     "GammaSweep",
     "trivial_energy",
     "affine_optimum_energy",
+    "gamma_thresholds",
+    "GammaThresholds",
+    "Threshold",
 ]

@@ -26,7 +26,15 @@ from landscape.collapsed import data_covariance
 from landscape.params import VAEParams
 from landscape.search import InitScales, search
 
-__all__ = ["GammaSweep", "sweep_gamma", "trivial_energy", "affine_optimum_energy"]
+__all__ = [
+    "GammaSweep",
+    "GammaThresholds",
+    "Threshold",
+    "sweep_gamma",
+    "gamma_thresholds",
+    "trivial_energy",
+    "affine_optimum_energy",
+]
 
 
 def trivial_energy(X, kappa: int, gamma) -> np.ndarray:
@@ -218,3 +226,147 @@ def sweep_gamma(
         config=config,
         seed=int(seed),
     )
+
+
+@dataclass(frozen=True)
+class Threshold:
+    """One threshold γ with its final bracket and the evidence on either side.
+
+    ``k``: the active count drops from k to k − 1 at ``gamma``. ``lo``, ``hi``: the final
+    bracket (hi / lo − 1 ≤ rtol). ``energy_lo``, ``energy_hi``, ``kl_lo``, ``kl_hi``: the
+    best energy and the per-dimension summed KL (descending) at the two ends.
+    """
+
+    k: int
+    gamma: float
+    lo: float
+    hi: float
+    energy_lo: float
+    energy_hi: float
+    kl_lo: tuple
+    kl_hi: tuple
+    evaluations: int
+
+    def to_dict(self) -> dict:
+        return {
+            "k": self.k,
+            "gamma": self.gamma,
+            "bracket": [self.lo, self.hi],
+            "energy": [self.energy_lo, self.energy_hi],
+            "kl_sums": [list(self.kl_lo), list(self.kl_hi)],
+            "evaluations": self.evaluations,
+        }
+
+
+@dataclass(frozen=True)
+class GammaThresholds:
+    """γ″_κ ≤ … ≤ γ″_1 (``partial``, ascending) and γ′ (``full``), each a `Threshold`.
+
+    γ″_k is where the best minimum's active count drops from k to k − 1; γ′ is where the
+    trivial solution becomes optimal, i.e. the drop from 1 to 0 (so γ′ = γ″_1). At α = 0
+    the oracle is γ″_j = λ_j(S) and γ′ = λ_1 (MATH.md §6).
+    """
+
+    partial: tuple
+    full: Threshold | None
+    sweep: GammaSweep
+    config: dict
+
+    def to_dict(self) -> dict:
+        return {
+            "partial": [t.gamma for t in self.partial],
+            "full": None if self.full is None else self.full.gamma,
+            "details": [t.to_dict() for t in self.partial],
+            "config": self.config,
+        }
+
+
+def gamma_thresholds(
+    X,
+    alpha,
+    *,
+    kappa: int,
+    gammas=None,
+    restarts: int = 4,
+    seed: int = 0,
+    steps: int = 1500,
+    rtol: float = 1e-6,
+    kl_tol: float | None = None,
+    progress: bool = False,
+) -> GammaThresholds:
+    """Locate the partial-collapse thresholds γ″_j and the full-collapse threshold γ′.
+
+    Each is bracketed on a sweep (`sweep_gamma` over ``gammas``, by default 25 points
+    log-spaced from tr S/(20 d) to 3 λ_1), then refined by bisection in log γ to
+    ``rtol`` relative. Every evaluation is a fresh multi-start at that γ, polished to
+    ‖∇L‖ ≤ 1e-12 · max(1, |L|). The active count there uses a sharp order parameter,
+    the summed KL of each latent dimension, Σ_i KL_ik > kl_tol (default 1e-9 n): near a
+    continuous (α = 0) threshold it vanishes like n(λ_j − γ)/(2λ_j), which the
+    (ε, δ)-collapse count cannot resolve within about 1%.
+    """
+    from landscape.basins import kl_per_dim
+
+    n, d = V.check_data(X)
+    V.check_alpha(alpha)
+    kappa = V.check_kappa(kappa)
+    if not (np.isfinite(rtol) and 0 < rtol < 1):
+        raise ValueError(f"rtol must be in (0, 1), got {rtol!r}.")
+    kl_tol = 1e-9 * n if kl_tol is None else float(kl_tol)
+    if gammas is None:
+        lam = np.linalg.eigvalsh(data_covariance(X))
+        gammas = np.geomspace(np.sum(lam) / (20 * d), 3 * lam[-1], 25)
+    g = _check_grid(gammas)
+    sweep = sweep_gamma(X, alpha, kappa=kappa, gammas=g, restarts=restarts, seed=seed, steps=steps, progress=progress)
+    count = [0]
+
+    def probe(gamma):
+        count[0] += 1
+        r = search(
+            X, alpha, kappa=kappa, restarts=restarts, steps=steps, seed=seed, gamma=float(gamma),
+            gtol=1e-12, polish_steps=3000, progress=False,
+        )  # fmt: skip
+        p = r.restart(r.best)
+        kl = np.sort(kl_per_dim(p.mu, p.log_sigma).sum(axis=0))[::-1]
+        return int(np.sum(kl > kl_tol)), float(r.energy[r.best]), tuple(float(x) for x in kl)
+
+    found = []
+    for k in range(kappa, 0, -1):
+        below = np.nonzero(sweep.best_active < k)[0]
+        if below.size == 0 or below[0] == 0:
+            continue  # never (or always) fewer than k active on this grid
+        i = int(below[0])
+        lo, hi = float(g[i - 1]), float(g[i])
+        a_lo, e_lo, kl_lo = probe(lo)
+        a_hi, e_hi, kl_hi = probe(hi)
+        # widen by a grid cell where the sharp count disagrees with the sweep's (ε, δ) count
+        while a_lo < k and i - 1 > 0:
+            i -= 1
+            lo = float(g[i - 1])
+            a_lo, e_lo, kl_lo = probe(lo)
+        while a_hi >= k and i + 1 < g.size:
+            i += 1
+            hi = float(g[i])
+            a_hi, e_hi, kl_hi = probe(hi)
+        if a_lo < k or a_hi >= k:
+            continue
+        while hi / lo - 1 > rtol:
+            mid = float(np.sqrt(lo * hi))
+            a, e, kl = probe(mid)
+            if a >= k:
+                lo, e_lo, kl_lo = mid, e, kl
+            else:
+                hi, e_hi, kl_hi = mid, e, kl
+        found.append(Threshold(k, float(np.sqrt(lo * hi)), lo, hi, e_lo, e_hi, kl_lo, kl_hi, count[0]))
+    partial = tuple(sorted(found, key=lambda t: t.gamma))
+    full = next((t for t in found if t.k == 1), None)
+    config = {
+        "alpha": float(alpha),
+        "kappa": kappa,
+        "gammas": g.tolist(),
+        "restarts": restarts,
+        "steps": steps,
+        "seed": int(seed),
+        "rtol": rtol,
+        "kl_tol": kl_tol,
+    }
+    return GammaThresholds(partial=partial, full=full, sweep=sweep, config=config)

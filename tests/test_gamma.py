@@ -53,3 +53,21 @@ def test_bad_grids(grid, word):
         sweep_gamma(X, 0.0, kappa=1, gammas=grid)
     with pytest.raises(ValueError, match="kappa"):
         sweep_gamma(X, 0.0, kappa=0, gammas=[1.0])
+
+
+@pytest.mark.parametrize(
+    "seed, n, d, kappa",
+    [(0, 15, 4, 2), pytest.param(3, 12, 3, 1, marks=pytest.mark.slow)],
+)
+def test_thresholds_are_the_eigenvalues_at_alpha_zero(seed, n, d, kappa):
+    """MATH.md §6: γ''_j = λ_j(S) for j ≤ κ and γ' = λ_1, each to 1e-5 relative."""
+    X = np.random.default_rng(seed).normal(size=(n, d)) * np.linspace(2.0, 0.5, d)
+    lam = np.sort(np.linalg.eigvalsh(landscape.data_covariance(X)))[::-1]
+    assert np.all(-np.diff(lam) > 1e-3 * lam[0])  # distinct eigenvalues
+    t = landscape.gamma_thresholds(X, 0.0, kappa=kappa)
+    got = sorted(x.gamma for x in t.partial)
+    np.testing.assert_allclose(got, np.sort(lam[:kappa]), rtol=1e-5)
+    assert t.full is not None and t.full.gamma == pytest.approx(lam[0], rel=1e-5)
+    for x in t.partial:  # the evidence: k active below the bracket, k − 1 above
+        assert x.hi / x.lo - 1 <= 1e-6
+        assert sum(v > 1e-9 * n for v in x.kl_lo) == x.k and sum(v > 1e-9 * n for v in x.kl_hi) == x.k - 1
