@@ -46,9 +46,12 @@ from landscape.energy import energy, energy_mc, energy_mc_samples, energy_terms,
 from landscape.gamma import (  # noqa: E402
     GammaSweep,
     GammaThresholds,
+    LiteralProp2,
     Threshold,
     affine_optimum_energy,
     gamma_thresholds,
+    implicit_gamma,
+    prop2_literal,
     sweep_gamma,
     trivial_energy,
 )
@@ -124,4 +127,7 @@ __all__ = [
     "gamma_thresholds",
     "GammaThresholds",
     "Threshold",
+    "implicit_gamma",
+    "prop2_literal",
+    "LiteralProp2",
 ]

@@ -34,6 +34,9 @@ __all__ = [
     "gamma_thresholds",
     "trivial_energy",
     "affine_optimum_energy",
+    "implicit_gamma",
+    "prop2_literal",
+    "LiteralProp2",
 ]
 
 
@@ -370,3 +373,110 @@ def gamma_thresholds(
         "kl_tol": kl_tol,
     }
     return GammaThresholds(partial=partial, full=full, sweep=sweep, config=config)
+
+
+def implicit_gamma(params: VAEParams, X, alpha) -> float:
+    """γ* of eq. (9): (1/nd) Σ_i E_q‖x_i − μ_x(z)‖², the optimal γ for the other parameters."""
+    from landscape.energy import expected_sq_error
+
+    n, d = V.check_data(X)
+    return float(expected_sq_error(params, X, alpha)) / (n * d)
+
+
+@dataclass(frozen=True)
+class LiteralProp2:
+    """Proposition 2 with the decoder θ̃ = (W, b) held fixed and φ re-minimised at each γ.
+
+    Attributes:
+      gammas: the grid; energy: min over φ of L(θ̃, φ; γ); trivial_energy: L_triv(γ).
+      gamma_prime: γ′(θ̃), beyond which the trivial solution costs less (bisected to
+        1e-6 relative; None if no crossing on the grid).
+      delta: Δ = Σ_i f_i(0, 1, θ̃) − n d γ̄, the excess reconstruction error of θ̃ with
+        q = p(z) over the trivial decoder (Δ > 0 is the proof's hypothesis).
+      decoder: θ̃ as (W, b).
+    """
+
+    gammas: np.ndarray
+    energy: np.ndarray
+    trivial_energy: np.ndarray
+    gamma_prime: float | None
+    delta: float
+    decoder: tuple
+    config: dict
+
+    def to_dict(self) -> dict:
+        return {
+            "gammas": self.gammas.tolist(),
+            "energy": self.energy.tolist(),
+            "trivial_energy": self.trivial_energy.tolist(),
+            "gamma_prime": self.gamma_prime,
+            "delta": self.delta,
+            "decoder": {"W": np.asarray(self.decoder[0]).tolist(), "b": np.asarray(self.decoder[1]).tolist()},
+            "config": self.config,
+        }
+
+
+def prop2_literal(X, alpha, *, kappa: int, gammas, decoder=None, restarts: int = 8, seed: int = 0) -> LiteralProp2:
+    """Proposition 2 in its literal form: fix a non-degenerate decoder, sweep γ, re-minimise φ.
+
+    Args:
+      decoder: θ̃ = (W, b); by default the best decoder a learned-γ multi-start finds
+        (non-degenerate: it has active latent dimensions).
+      gammas: increasing grid of γ on which L(θ̃, φ*; γ) is compared with L_triv(γ).
+    Each φ-minimisation is exact Newton from two starts (the prior, and the previous γ's
+    optimum), keeping the lower.
+    """
+    import jax
+    import jax.numpy as jnp
+    from jax.flatten_util import ravel_pytree
+
+    from landscape.energy import _energy, expected_sq_error
+    from landscape.optimize import newton_minimize
+
+    n, d = V.check_data(X)
+    V.check_alpha(alpha)
+    kappa = V.check_kappa(kappa)
+    g = _check_grid(gammas)
+    if decoder is None:
+        r = search(X, alpha, kappa=kappa, restarts=restarts, seed=seed, progress=False)
+        best = r.restart(r.best)
+        W, b = np.asarray(best.W), np.asarray(best.b)
+    else:
+        W, b = (np.asarray(a, dtype=float) for a in decoder)
+        if W.shape != (d, kappa) or b.shape != (d,):
+            raise ValueError(f"decoder must be (W, b) with shapes ({d}, {kappa}) and ({d},).")
+    Xj = jnp.asarray(X, dtype=jnp.float64)
+    prior = VAEParams(jnp.asarray(W), jnp.asarray(b), jnp.asarray(0.0), jnp.zeros((n, kappa)), jnp.zeros((n, kappa)))
+    phi0, unravel = ravel_pytree((prior.mu, prior.log_sigma))
+
+    @jax.jit
+    def minimise(x0, gamma):
+        def f(x):
+            mu, ls = unravel(x)
+            return _energy(prior._replace(mu=mu, log_sigma=ls), Xj, alpha, gamma)
+
+        return newton_minimize(f, x0, gtol=1e-10, max_steps=300)
+
+    def best_at(gamma, warm):
+        a, b_ = minimise(phi0, gamma), minimise(warm, gamma)
+        return b_ if float(b_.value) < float(a.value) else a
+
+    energies, warm = np.empty(g.size), phi0
+    for i, gm in enumerate(g):
+        res = best_at(jnp.asarray(gm), warm)
+        energies[i], warm = float(res.value), res.x
+    triv = trivial_energy(X, kappa, g)
+    diff = energies - triv  # < 0: θ̃ beats the trivial solution
+    gamma_prime = None
+    cross = np.nonzero((diff[:-1] < 0) & (diff[1:] >= 0))[0]
+    if cross.size:
+        lo, hi = float(g[cross[0]]), float(g[cross[0] + 1])
+        while hi / lo - 1 > 1e-6:
+            mid = float(np.sqrt(lo * hi))
+            val = float(best_at(jnp.asarray(mid), warm).value) - float(trivial_energy(X, kappa, mid))
+            lo, hi = (mid, hi) if val < 0 else (lo, mid)
+        gamma_prime = float(np.sqrt(lo * hi))
+    f_prior = float(expected_sq_error(prior, X, alpha))
+    gbar = float(np.mean((np.asarray(X) - np.asarray(X).mean(0)) ** 2))
+    config = {"alpha": float(alpha), "kappa": kappa, "gammas": g.tolist(), "restarts": restarts, "seed": int(seed)}
+    return LiteralProp2(g, energies, triv, gamma_prime, f_prior - n * d * gbar, (W, b), config)

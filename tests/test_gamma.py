@@ -71,3 +71,25 @@ def test_thresholds_are_the_eigenvalues_at_alpha_zero(seed, n, d, kappa):
     for x in t.partial:  # the evidence: k active below the bracket, k − 1 above
         assert x.hi / x.lo - 1 <= 1e-6
         assert sum(v > 1e-9 * n for v in x.kl_lo) == x.k and sum(v > 1e-9 * n for v in x.kl_hi) == x.k - 1
+
+
+@pytest.mark.parametrize("alpha", [0.0, 0.5])
+def test_literal_proposition_2_finds_a_finite_gamma_prime(alpha):
+    """Fixed non-degenerate decoder θ̃: beyond a finite γ'(θ̃) the trivial solution costs less."""
+    ds = landscape.prop1_dataset(0.5, n=20, d=3, kappa=1, seed=0)
+    X = ds.X + 0.05 * np.random.default_rng(1).normal(size=ds.X.shape)
+    grid = np.geomspace(1e-3, 100, 25)
+    p = landscape.prop2_literal(X, alpha, kappa=1, gammas=grid)
+    assert p.delta > 0  # the proof's hypothesis Δ = Σ f_i(0, 1, θ̃) − nd γ̄ > 0
+    assert p.gamma_prime is not None and grid[0] < p.gamma_prime < grid[-1]
+    diff = p.energy - p.trivial_energy
+    assert np.all(diff[grid < 0.99 * p.gamma_prime] < 0) and np.all(diff[grid > 1.01 * p.gamma_prime] > 0)
+
+
+def test_implicit_gamma_equals_gamma_at_a_learned_optimum():
+    """Eq. (9): at a stationary point with γ learned, γ = (1/nd) Σ E_q‖x − μ_x(z)‖²."""
+    X = random_data(np.random.default_rng(2), 12, 3)
+    r = landscape.search(X, 0.3, kappa=1, restarts=4, steps=1500, seed=0)
+    p = r.restart(r.best)
+    assert r.status[r.best] == "converged"
+    assert landscape.implicit_gamma(p, X, 0.3) == pytest.approx(float(p.gamma), rel=1e-8)
