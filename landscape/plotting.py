@@ -81,3 +81,40 @@ def plot_prop1(cert, path) -> Path:
     fig.savefig(path, dpi=120)
     plt.close(fig)
     return path
+
+
+def plot_prop2(a, path) -> Path:
+    """Active dimensions (fresh, forward, backward) and Δ(γ) against γ, thresholds marked."""
+    plt = _plt()
+    s = a.thresholds.sweep
+    fig, (ax1, ax2) = plt.subplots(2, 1, figsize=(7, 7), sharex=True, constrained_layout=True)
+    ax1.step(s.gammas, s.best_active, where="mid", label="best of fresh restarts", lw=2)
+    ax1.plot(s.gammas, s.forward_active + 0.05, "^--", label="continuation, γ increasing")
+    ax1.plot(s.gammas, s.backward_active - 0.05, "v--", label="continuation, γ decreasing")
+    ax1.set_ylabel("active latent dimensions")
+    ax1.set_xscale("log")
+    ax2.plot(s.gammas, s.gap, "o-", label="Δ(γ) = L_triv − L_best")
+    ax2.axhline(0, color="grey", lw=0.8)
+    ax2.set_yscale("symlog", linthresh=1e-3)
+    ax2.set_xlabel("γ (held fixed)")
+    ax2.set_ylabel("Δ(γ)")
+    for ax in (ax1, ax2):
+        for t in a.thresholds.partial:
+            ax.axvline(t.gamma, color="C3", ls=":", lw=1)
+        if a.config["alpha"] == 0:
+            for lam in a.eigenvalues[: a.config["kappa"]]:
+                ax.axvline(lam, color="k", ls="-", lw=0.5, alpha=0.5)
+        ax.axvline(a.implicit_gamma, color="C2", lw=1)
+    ax1.plot([], [], color="C3", ls=":", label="measured γ''_j (γ' = γ''_1)")
+    ax1.plot([], [], color="C2", label="implicit γ* (eq. 9)")
+    if a.config["alpha"] == 0:
+        ax1.plot([], [], color="k", lw=0.5, label="λ_j(S)")
+    ax1.legend(fontsize=8)
+    ax2.legend(fontsize=8)
+    c = a.config
+    fig.suptitle(f"Proposition 2 thresholds: α = {c['alpha']:g}, n = {c['n']}, d = {c['d']}, κ = {c['kappa']}")
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+    return path
