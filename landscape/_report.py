@@ -145,7 +145,8 @@ def format_prop2(a) -> str:
         f"Implicit γ* (eq. 9) at the best learned-γ minimum: {a.implicit_gamma:.6g} (its γ: {a.learned_gamma:.6g})",
         "Literal Proposition 2 with that decoder held fixed: γ'(θ̃) = "
         + (f"{lit.gamma_prime:.6g}" if lit.gamma_prime else "not reached on the grid")
-        + f";  Δ = Σ f_i(0, 1, θ̃) − nd γ̄ = {lit.delta:.6g}",
+        + f";  Δ = Σ f_i(0, 1, θ̃) − nd γ̄ = {lit.delta:.6g} (> 0: the proof's hypothesis holds)"
+        + f", Δ/(nd) = {lit.delta / (c['n'] * c['d']):.6g} (same units as γ)",
     ]
     if full:
         verdict = "collapse is forced (γ* > γ')" if a.implicit_gamma > full.gamma else "γ* < γ': no forced collapse"

@@ -36,6 +36,12 @@ def build_parser() -> ArgumentParser:
     p.add_argument("--d", type=int, default=3, help="data dimension (default 3)")
     p.add_argument("--kappa", type=int, default=2, help="latent size κ < d (default 2)")
     p.add_argument("--seed", type=int, default=0, help="seed of the data set and the restarts (default 0)")
+    p.add_argument(
+        "--data-alpha",
+        type=finite_float,
+        default=None,
+        help="α of the generating decoder of the data set (default: --alpha); compare α's on the same data",
+    )
     p.add_argument("--noise", type=finite_float, default=0.05, help="N(0, noise²) added to the data (default 0.05)")
     p.add_argument("--gammas", default=None, help="LO:HI:NUM, a log-spaced grid (default: from the data)")
     p.add_argument("--restarts", type=int, default=4, help="fresh restarts per γ (default 4)")
@@ -61,7 +67,8 @@ def main(argv=None) -> int:
     from landscape.prop2_analysis import analyse_prop2
 
     try:
-        data = landscape.prop1_dataset(args.alpha, n=args.n, d=args.d, kappa=args.kappa, seed=args.seed)
+        data_alpha = args.alpha if args.data_alpha is None else args.data_alpha
+        data = landscape.prop1_dataset(data_alpha, n=args.n, d=args.d, kappa=args.kappa, seed=args.seed)
         X = data.X + args.noise * np.random.default_rng(np.random.SeedSequence([args.seed, 5])).normal(
             size=data.X.shape
         )
