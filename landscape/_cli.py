@@ -49,3 +49,14 @@ def check_output_path(parser, flag: str, path: str | None, *, figure: bool = Fal
         parser.error(f"{flag} {path}: cannot create the folder {parent} ({err.strerror})")
     if not os.access(parent, os.W_OK) or p.is_dir():
         parser.error(f"{flag} {path}: cannot write there")
+
+
+def write_json(path: str | None, payload: dict, module: str, argv) -> None:
+    """Save ``payload`` with the command line that produced it (and the versions), if asked."""
+    if not path:
+        return
+    from landscape._provenance import save_json
+
+    command = ["python", "-m", module, *(argv if argv is not None else sys.argv[1:])]
+    save_json(path, {**payload, "command": command})
+    print(f"\nwrote {path}")

@@ -7,9 +7,7 @@ Example::
 
 from __future__ import annotations
 
-import sys
-
-from landscape._cli import ArgumentParser, check_output_path, finite_float
+from landscape._cli import ArgumentParser, check_output_path, finite_float, write_json
 
 
 def build_parser() -> ArgumentParser:
@@ -49,7 +47,6 @@ def main(argv=None) -> int:
     check_output_path(parser, "--plot", args.plot, figure=True)
 
     import landscape
-    from landscape._provenance import save_json
 
     try:
         data = landscape.prop1_dataset(args.alpha, n=args.n, d=args.d, kappa=args.kappa, seed=args.seed)
@@ -70,15 +67,7 @@ def main(argv=None) -> int:
         print()
         print(format_search(found, stats))
         payload["search"] = {**stats.to_dict(), "result": found.to_dict()}
-    if args.json:
-        save_json(
-            args.json,
-            {
-                **payload,
-                "command": ["python", "-m", "landscape.prop1", *(argv if argv is not None else sys.argv[1:])],
-            },
-        )
-        print(f"\nwrote {args.json}")
+    write_json(args.json, payload, "landscape.prop1", argv)
     if args.plot:
         from landscape.plotting import plot_prop1
 

@@ -7,9 +7,7 @@ Example::
 
 from __future__ import annotations
 
-import sys
-
-from landscape._cli import ArgumentParser, check_output_path, finite_float
+from landscape._cli import ArgumentParser, check_output_path, finite_float, write_json
 
 
 def _grid(text: str):
@@ -63,7 +61,6 @@ def main(argv=None) -> int:
     import numpy as np
 
     import landscape
-    from landscape._provenance import save_json
     from landscape.prop2_analysis import analyse_prop2
 
     try:
@@ -81,11 +78,7 @@ def main(argv=None) -> int:
     except ValueError as err:
         parser.error(str(err))
     print(result.report())
-    if args.json:
-        payload = {**result.to_dict(), "data": {**data.config(), "noise": args.noise}}
-        payload["command"] = ["python", "-m", "landscape.prop2", *(argv if argv is not None else sys.argv[1:])]
-        save_json(args.json, payload)
-        print(f"\nwrote {args.json}")
+    write_json(args.json, {**result.to_dict(), "data": {**data.config(), "noise": args.noise}}, "landscape.prop2", argv)
     if args.plot:
         from landscape.plotting import plot_prop2
 
