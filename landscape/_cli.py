@@ -60,3 +60,28 @@ def write_json(path: str | None, payload: dict, module: str, argv) -> None:
     command = ["python", "-m", module, *(argv if argv is not None else sys.argv[1:])]
     save_json(path, {**payload, "command": command})
     print(f"\nwrote {path}")
+
+
+def add_dataset_args(p: argparse.ArgumentParser, *, kappa: int) -> None:
+    """The options of a Proposition 1 data set, shared by prop1 and prop2."""
+    p.add_argument("--alpha", type=finite_float, required=True, help="soft threshold α ≥ 0 (0: affine decoder)")
+    p.add_argument("--n", type=int, default=20, help="number of data points (default 20)")
+    p.add_argument("--d", type=int, default=3, help="data dimension (default 3)")
+    p.add_argument("--kappa", type=int, default=kappa, help=f"latent size κ < d (default {kappa})")
+    p.add_argument("--seed", type=int, default=0, help="seed of the data set and the restarts (default 0)")
+
+
+def add_output_args(p: argparse.ArgumentParser, *, plot: str) -> None:
+    p.add_argument("--json", metavar="PATH", help="write the results, configuration, seed and versions as JSON")
+    p.add_argument("--plot", metavar="PATH", help=plot)
+
+
+def check_at_least(parser, flag: str, value: int, minimum: int) -> None:
+    if value < minimum:
+        parser.error(f"{flag} must be >= {minimum}, got {value}")
+
+
+def check_outputs(parser, args) -> None:
+    """Check --json and --plot before any work (see `check_output_path`)."""
+    check_output_path(parser, "--json", args.json)
+    check_output_path(parser, "--plot", args.plot, figure=True)

@@ -7,7 +7,14 @@ Example::
 
 from __future__ import annotations
 
-from landscape._cli import ArgumentParser, check_output_path, finite_float, write_json
+from landscape._cli import (
+    ArgumentParser,
+    add_dataset_args,
+    add_output_args,
+    check_at_least,
+    check_outputs,
+    write_json,
+)
 
 
 def build_parser() -> ArgumentParser:
@@ -16,11 +23,7 @@ def build_parser() -> ArgumentParser:
         description="Check both minima of Proposition 1 (Dai, Wang & Wipf 2020) on data "
         "x_i = π_α(W* z_i) + b*: the collapsed local minimum and the reconstructing path.",
     )
-    p.add_argument("--alpha", type=finite_float, required=True, help="soft threshold α ≥ 0 (0: affine decoder)")
-    p.add_argument("--n", type=int, default=20, help="number of data points (default 20)")
-    p.add_argument("--d", type=int, default=3, help="data dimension (default 3)")
-    p.add_argument("--kappa", type=int, default=1, help="latent size κ < d (default 1)")
-    p.add_argument("--seed", type=int, default=0, help="seed of the data set (default 0)")
+    add_dataset_args(p, kappa=1)
     p.add_argument(
         "--random-directions",
         type=int,
@@ -29,22 +32,17 @@ def build_parser() -> ArgumentParser:
     )
     p.add_argument("--restarts", type=int, default=0, help="also run a multi-start search with this many restarts")
     p.add_argument("--steps", type=int, default=4000, help="Adam steps per restart of the search (default 4000)")
-    p.add_argument("--json", metavar="PATH", help="write the full result, configuration and versions as JSON")
-    p.add_argument("--plot", metavar="PATH", help="save the profiles and spectra as a PNG")
+    add_output_args(p, plot="save the profiles and spectra as a PNG")
     return p
 
 
 def main(argv=None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    if args.restarts < 0:
-        parser.error(f"--restarts must be >= 0, got {args.restarts}")
-    if args.steps < 0:
-        parser.error(f"--steps must be >= 0, got {args.steps}")
-    if args.random_directions < 0:
-        parser.error(f"--random-directions must be >= 0, got {args.random_directions}")
-    check_output_path(parser, "--json", args.json)
-    check_output_path(parser, "--plot", args.plot, figure=True)
+    check_at_least(parser, "--restarts", args.restarts, 0)
+    check_at_least(parser, "--steps", args.steps, 0)
+    check_at_least(parser, "--random-directions", args.random_directions, 0)
+    check_outputs(parser, args)
 
     import landscape
 

@@ -7,7 +7,15 @@ Example::
 
 from __future__ import annotations
 
-from landscape._cli import ArgumentParser, check_output_path, finite_float, write_json
+from landscape._cli import (
+    ArgumentParser,
+    add_dataset_args,
+    add_output_args,
+    check_at_least,
+    check_outputs,
+    finite_float,
+    write_json,
+)
 
 
 def _grid(text: str):
@@ -29,11 +37,7 @@ def build_parser() -> ArgumentParser:
         description="Hold γ fixed on a grid, minimise eq. (5) over the rest, and locate the partial (γ'') and "
         "full (γ') collapse thresholds of Proposition 2 (Dai, Wang & Wipf 2020).",
     )
-    p.add_argument("--alpha", type=finite_float, required=True, help="soft threshold α ≥ 0")
-    p.add_argument("--n", type=int, default=20, help="number of data points (default 20)")
-    p.add_argument("--d", type=int, default=3, help="data dimension (default 3)")
-    p.add_argument("--kappa", type=int, default=2, help="latent size κ < d (default 2)")
-    p.add_argument("--seed", type=int, default=0, help="seed of the data set and the restarts (default 0)")
+    add_dataset_args(p, kappa=2)
     p.add_argument(
         "--data-alpha",
         type=finite_float,
@@ -43,20 +47,17 @@ def build_parser() -> ArgumentParser:
     p.add_argument("--noise", type=finite_float, default=0.05, help="N(0, noise²) added to the data (default 0.05)")
     p.add_argument("--gammas", default=None, help="LO:HI:NUM, a log-spaced grid (default: from the data)")
     p.add_argument("--restarts", type=int, default=4, help="fresh restarts per γ (default 4)")
-    p.add_argument("--json", metavar="PATH", help="write the results, configuration and versions as JSON")
-    p.add_argument("--plot", metavar="PATH", help="save active dimensions and Δ(γ) against γ as a PNG")
+    add_output_args(p, plot="save active dimensions and Δ(γ) against γ as a PNG")
     return p
 
 
 def main(argv=None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    if args.restarts < 1:
-        parser.error(f"--restarts must be >= 1, got {args.restarts}")
+    check_at_least(parser, "--restarts", args.restarts, 1)
     if args.noise < 0:
         parser.error(f"--noise must be >= 0, got {args.noise}")
-    check_output_path(parser, "--json", args.json)
-    check_output_path(parser, "--plot", args.plot, figure=True)
+    check_outputs(parser, args)
 
     import numpy as np
 
