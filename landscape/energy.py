@@ -19,7 +19,7 @@ from landscape import _validation as V
 from landscape.moments import expected_sq_error_elementwise, soft_threshold
 from landscape.params import VAEParams
 
-__all__ = ["energy", "energy_mc", "energy_mc_samples", "expected_sq_error", "energy_terms"]
+__all__ = ["energy", "energy_objective", "energy_mc", "energy_mc_samples", "expected_sq_error", "energy_terms"]
 
 
 def _log_gamma(params: VAEParams, gamma):
@@ -47,6 +47,16 @@ def _energy(params: VAEParams, X, alpha, gamma=None):
     n, d = X.shape
     log_g = _log_gamma(params, gamma)
     return _expected_sq_error(params, X, alpha) * jnp.exp(-log_g) + n * d * log_g + _kl_terms(params)
+
+
+def energy_objective(params: VAEParams, X, alpha, gamma=None) -> jax.Array:
+    """Eq. (5) as an objective ``f(params, *args)`` for the generic tools (`landscape.curvature`).
+
+    The same function as `energy` without the argument checks, so it can be traced
+    with any arguments (use `energy` for checked, one-off evaluations). Pass
+    ``args = (X, alpha, gamma)``, with ``gamma=None`` for a learned γ.
+    """
+    return _energy(params, X, alpha, gamma)
 
 
 def _check(params, X, alpha, gamma):

@@ -34,6 +34,7 @@ __all__ = [
     "gamma_thresholds",
     "trivial_energy",
     "affine_optimum_energy",
+    "affine_optimum",
     "implicit_gamma",
     "prop2_literal",
     "LiteralProp2",
@@ -56,6 +57,47 @@ def affine_optimum_energy(X, kappa: int, gamma) -> np.ndarray:
     c[:, :kappa] = np.maximum(lam[:kappa], g)
     out = n * np.sum(np.log(c) + lam / c, axis=1) + n * kappa
     return out if np.ndim(gamma) else out[0]
+
+
+def affine_optimum(X, kappa: int, gamma=None) -> VAEParams:
+    """The global minimiser of eq. (5) at α = 0: pPCA with the exact posterior (MATH.md §6).
+
+    With S = U Λ Uᵀ (λ_1 ≥ … ≥ λ_d) and γ fixed (or, if ``gamma`` is None, learned:
+    γ_ML = mean(λ_{κ+1..d}), which needs λ_κ > γ_ML), column k of W is
+    u_k (λ_k − γ)^{1/2} when λ_k > γ and 0 otherwise (Tipping & Bishop 1999), b = x̄,
+    and the encoder is the exact posterior: σ_ik² = γ/λ_k and μ_i = diag(1/λ_k) Wᵀ(x_i − x̄)
+    for an active column, μ_ik = 0 and σ_ik = 1 for a collapsed one. Its energy is
+    `affine_optimum_energy` (fixed γ) or L_min of MATH.md §6 (learned γ), and its
+    gradient is 0: a nontrivial stationary point of any size, in closed form.
+    """
+    n, d = V.check_data(X)
+    kappa = V.check_kappa(kappa, d)
+    V.check_not_constant(X)
+    x = np.asarray(X, dtype=float)
+    lam, U = np.linalg.eigh(data_covariance(x))
+    lam, U = lam[::-1], U[:, ::-1]
+    if gamma is None:
+        if kappa >= d:
+            raise ValueError(f"kappa = {kappa} must be < d = {d} for a learned gamma (gamma_ML needs d - kappa > 0).")
+        g = float(np.mean(lam[kappa:]))
+        if not lam[kappa - 1] > g:
+            raise ValueError("lambda_kappa <= gamma_ML: the learned-gamma optimum is not unique; pass gamma.")
+    else:
+        V.check_gamma(gamma)
+        g = float(gamma)
+    active = lam[:kappa] > g
+    scale = np.where(active, np.sqrt(np.maximum(lam[:kappa] - g, 0.0)), 0.0)
+    W = U[:, :kappa] * scale
+    Y = x - x.mean(axis=0)
+    mu = np.where(active, (Y @ W) / np.where(active, lam[:kappa], 1.0), 0.0)
+    log_sigma = np.where(active, 0.5 * np.log(g / np.where(active, lam[:kappa], 1.0)), 0.0)
+    return VAEParams(
+        W=W,
+        b=x.mean(axis=0),
+        log_gamma=np.asarray(np.log(g)),
+        mu=mu,
+        log_sigma=np.broadcast_to(log_sigma, (n, kappa)).copy(),
+    )
 
 
 @dataclass(frozen=True)
