@@ -420,4 +420,6 @@ def block_shares(params, vector) -> dict:
     if total == 0.0:
         raise ValueError("vector is zero; block shares are undefined.")
     leaves = jax.tree_util.tree_leaves(unravel(jnp.asarray(vector)))
-    return {name: float(np.sum(np.asarray(x) ** 2)) / total for name, x in zip(_leaf_names(params), leaves)}
+    return {
+        name: float(np.sum(np.asarray(x) ** 2)) / total for name, x in zip(_leaf_names(params), leaves, strict=True)
+    }
