@@ -41,13 +41,31 @@ from landscape.collapsed import (  # noqa: E402
     gamma_bar,
     n_negative_affine,
 )
+from landscape.curvature import (  # noqa: E402
+    EigenEstimates,
+    LanczosResult,
+    SpectralDensity,
+    block_shares,
+    dense_hessian,
+    hvp,
+    lanczos,
+    spectral_density,
+)
 from landscape.datasets import Prop1Dataset, prop1_dataset  # noqa: E402
-from landscape.energy import energy, energy_mc, energy_mc_samples, energy_terms, expected_sq_error  # noqa: E402
+from landscape.energy import (  # noqa: E402
+    energy,
+    energy_mc,
+    energy_mc_samples,
+    energy_objective,
+    energy_terms,
+    expected_sq_error,
+)
 from landscape.gamma import (  # noqa: E402
     GammaSweep,
     GammaThresholds,
     LiteralProp2,
     Threshold,
+    affine_optimum,
     affine_optimum_energy,
     gamma_thresholds,
     implicit_gamma,
@@ -66,8 +84,16 @@ from landscape.profiles import (  # noqa: E402
     energy_profile,
     random_directions,
 )
+from landscape.schur import SchurInertia, block_inertia, hessian_blocks, schur_inertia  # noqa: E402
 from landscape.search import InitScales, SearchResult, init_params, search  # noqa: E402
 from landscape.spectrum import Spectrum, grad_norm, gradient, hessian, inertia, spectrum  # noqa: E402
+from landscape.stationary import (  # noqa: E402
+    Mode,
+    StationaryCertificate,
+    certify,
+    certify_minima,
+    certify_stationary,
+)
 
 __all__ = [
     "__version__",
@@ -76,6 +102,7 @@ __all__ = [
     "energy_mc",
     "energy_mc_samples",
     "energy_terms",
+    "energy_objective",
     "expected_sq_error",
     "soft_threshold",
     "soft_threshold_moments",
@@ -91,6 +118,23 @@ __all__ = [
     "spectrum",
     "inertia",
     "Spectrum",
+    "hvp",
+    "dense_hessian",
+    "lanczos",
+    "LanczosResult",
+    "EigenEstimates",
+    "spectral_density",
+    "SpectralDensity",
+    "block_shares",
+    "schur_inertia",
+    "block_inertia",
+    "hessian_blocks",
+    "SchurInertia",
+    "certify",
+    "certify_stationary",
+    "certify_minima",
+    "StationaryCertificate",
+    "Mode",
     "datasets",
     "Prop1Dataset",
     "prop1_dataset",
@@ -124,6 +168,7 @@ __all__ = [
     "GammaSweep",
     "trivial_energy",
     "affine_optimum_energy",
+    "affine_optimum",
     "gamma_thresholds",
     "GammaThresholds",
     "Threshold",

@@ -112,6 +112,47 @@ def format_search(result, stats) -> str:
     return "\n".join(lines)
 
 
+_SHARE_KEYS = (("W", "W"), ("b", "b"), ("log_gamma", "γ"), ("mu", "μ"), ("log_sigma", "σ"))
+
+
+def _shares(shares: dict) -> str:
+    parts = [f"{sym} {shares[k]:.2f}" for k, sym in _SHARE_KEYS if k in shares and shares[k] >= 0.005]
+    return " ".join(parts) or "-"
+
+
+def format_certificates(stats, certs) -> str:
+    """Stationary-point certificates of the distinct minima (``prop1 --restarts``)."""
+    lines = [
+        "Certificates of the distinct minima (Hessian inertia: negative/zero/positive at |λ| <= tol;",
+        "  ‖Hg‖/‖g‖: gradient-flat diagnostic; shares: eigenvector mass on W, b, γ, μ, σ):",
+    ]
+    for i, (m, c) in enumerate(zip(stats.distinct_minima, certs, strict=True), 1):
+        ratio = "-" if c.gradient_flat_ratio is None else f"{c.gradient_flat_ratio:.3g}"
+        lines.append(
+            f"  #{i} energy {c.value:.10g} ({m.category}, {m.count} restarts): {c.label}; "
+            f"‖∇L‖ {c.grad_norm:.1e} (max {c.grad_max:.1e}, test {c.gtol:g}·max(1,|L|)); "
+            f"inertia ({c.n_negative}, {c.n_zero}, {c.n_positive}) at tol {c.tol:.2g}; ‖Hg‖/‖g‖ {ratio}"
+            + ("  GRADIENT-FLAT" if c.gradient_flat else "")
+        )
+        lo, hi = c.zero_gap
+        note = "  NEAR-DEGENERATE (a nonzero |λ| within 10·tol)" if c.near_degenerate else ""
+        lines.append(
+            f"      λ_min {c.min_eigenvalue:.6g}, λ_max {c.max_eigenvalue:.6g}; margin around tol: "
+            f"zero |λ| <= {lo:.2g}, nonzero |λ| >= {hi:.2g}{note}"
+        )
+        for md in c.modes:
+            extra = ""
+            if md.slice_min is not None:
+                extra = f"; slice ±{c.slice_radius:g}: min {md.slice_min:.3g}" + (
+                    "" if md.slice_descent_t is None else f", descends from |t| = {md.slice_descent_t:.3g}"
+                )
+            lines.append(
+                f"      {md.kind:<8} λ = {md.eigenvalue:>12.6g}  residual {md.residual:.1e}  "
+                f"shares {_shares(md.shares)}{extra}"
+            )
+    return "\n".join(lines)
+
+
 def format_prop2(a) -> str:
     """The table and thresholds printed by ``python -m landscape.prop2``."""
     s = a.thresholds.sweep

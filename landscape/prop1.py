@@ -30,7 +30,12 @@ def build_parser() -> ArgumentParser:
         default=2,
         help="random W directions probed besides the affine-descent ones (default 2)",
     )
-    p.add_argument("--restarts", type=int, default=0, help="also run a multi-start search with this many restarts")
+    p.add_argument(
+        "--restarts",
+        type=int,
+        default=0,
+        help="also run a multi-start search with this many restarts, and certify each distinct minimum",
+    )
     p.add_argument("--steps", type=int, default=4000, help="Adam steps per restart of the search (default 4000)")
     add_output_args(p, plot="save the profiles and spectra as a PNG")
     return p
@@ -59,12 +64,19 @@ def main(argv=None) -> int:
     print(cert.report())
     payload = cert.to_dict()
     if found is not None:
-        from landscape._report import format_search
+        from landscape._report import format_certificates, format_search
 
         stats = landscape.basin_stats(found)
+        certs = landscape.certify_minima(found, stats, data.X)
         print()
         print(format_search(found, stats))
-        payload["search"] = {**stats.to_dict(), "result": found.to_dict()}
+        print()
+        print(format_certificates(stats, certs))
+        payload["search"] = {
+            **stats.to_dict(),
+            "certificates": [c.to_dict() for c in certs],
+            "result": found.to_dict(),
+        }
     write_json(args.json, payload, "landscape.prop1", argv)
     if args.plot:
         from landscape.plotting import plot_prop1
