@@ -16,12 +16,13 @@ Algorithms (what we learn about H):
   estimate PyHessian plots, with per-probe nodes and weights kept.
 
 An objective is any function ``f(params, *args) -> scalar`` that JAX can
-differentiate twice; ``params`` is a pytree (a `VAEParams` for eq. (5)). Pass the
-data through ``args`` rather than closing over it, so one compiled program serves
+differentiate twice; ``params`` is a pytree (a `VAEParams` for eq. (5)), and ``args``
+a tuple passed as the keyword ``args=`` (as in ``scipy.optimize``). Pass the data
+through ``args`` rather than closing over it, so one compiled program serves
 every data set of a shape; and pass the same ``f`` object each time (it is a static
 argument, compiled once per function). For eq. (5) use `landscape.energy_objective`:
 
-    lanczos(energy_objective, params, X, alpha, None, k=3)
+    lanczos(energy_objective, params, args=(X, alpha, None), k=3)
 """
 
 from __future__ import annotations
@@ -62,7 +63,7 @@ def _flat_grad(f, unravel, args):
     return g
 
 
-def hvp(f, params, *args):
+def hvp(f, params, args: tuple = ()):
     """The Hessian-vector product v ↦ ∇²f(params) v, with v and Hv pytrees like ``params``.
 
     Forward-over-reverse: ``jax.linearize`` of ∇f at ``params`` is computed once and
@@ -82,7 +83,7 @@ def _dense_hessian(f, params, args, chunk_size):
     return 0.5 * (H + H.T)
 
 
-def dense_hessian(f, params, *args, chunk_size: int = 256) -> jax.Array:
+def dense_hessian(f, params, args: tuple = (), *, chunk_size: int = 256) -> jax.Array:
     """The dense (P, P) Hessian of ``f`` at ``params``, in ``ravel_pytree`` order.
 
     Built column by column from `hvp`, ``chunk_size`` products at a time, so the
@@ -92,7 +93,7 @@ def dense_hessian(f, params, *args, chunk_size: int = 256) -> jax.Array:
     if int(chunk_size) < 1:
         raise ValueError(f"chunk_size must be an integer >= 1, got {chunk_size!r}.")
     _check_params_finite(params)
-    return _dense_hessian(f, params, args, int(chunk_size))
+    return _dense_hessian(f, params, tuple(args), int(chunk_size))
 
 
 # --------------------------------------------------------------------------- Lanczos
@@ -244,7 +245,8 @@ def _check_steps(num_steps, P, default):
 def lanczos(
     f,
     params,
-    *args,
+    args: tuple = (),
+    *,
     k: int = 3,
     num_steps: int | None = None,
     seed: int = 0,
@@ -262,7 +264,8 @@ def lanczos(
     is the Rayleigh quotient and the residual is ‖Hv − λv‖.
 
     Args:
-      f, params, args: the objective ``f(params, *args)`` and the point.
+      f, params, args: the objective ``f(params, *args)``, the point, and the tuple of
+        extra arguments.
       k: pairs wanted at each end (2k ≤ num_steps).
       num_steps: Krylov dimension (default min(P, max(100, 4k))). Memory is
         num_steps · P floats.
@@ -280,7 +283,7 @@ def lanczos(
         raise ValueError(f"rtol must be a finite number > 0, got {rtol!r}.")
     key = jax.random.PRNGKey(int(seed))
     v0 = jax.random.normal(jax.random.fold_in(key, 10**6), (P,), dtype=flat.dtype)
-    theta, lam, V, res = _lanczos(f, params, args, v0, key, m, int(k), float(breakdown_rtol))
+    theta, lam, V, res = _lanczos(f, params, tuple(args), v0, key, m, int(k), float(breakdown_rtol))
     theta, lam, V, res = (np.asarray(a) for a in (theta, lam, V, res))
     tol = float(rtol * np.max(np.abs(theta)))
 
@@ -367,7 +370,14 @@ class SpectralDensity:
 
 
 def spectral_density(
-    f, params, *args, num_probes: int = 8, num_steps: int = 80, seed: int = 0, breakdown_rtol: float = 1e-10
+    f,
+    params,
+    args: tuple = (),
+    *,
+    num_probes: int = 8,
+    num_steps: int = 80,
+    seed: int = 0,
+    breakdown_rtol: float = 1e-10,
 ) -> SpectralDensity:
     """Stochastic Lanczos quadrature for the spectrum of ∇²f(params).
 
@@ -385,7 +395,7 @@ def spectral_density(
     key = jax.random.PRNGKey(int(seed))
     signs = jax.random.rademacher(jax.random.fold_in(key, 10**6), (int(num_probes), P), dtype=flat.dtype)
     probes = signs / np.sqrt(P)
-    nodes, weights = _slq(f, params, args, probes, key, m, float(breakdown_rtol))
+    nodes, weights = _slq(f, params, tuple(args), probes, key, m, float(breakdown_rtol))
     return SpectralDensity(nodes=np.asarray(nodes), weights=np.asarray(weights), size=P, num_steps=m, seed=int(seed))
 
 

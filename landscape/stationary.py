@@ -165,7 +165,8 @@ def _zero_mode_slice(f, params, args, v, radius, slice_tol, num=24):
 def certify(
     f,
     params,
-    *args,
+    args: tuple = (),
+    *,
     gtol: float = 1e-8,
     rtol: float = DEFAULT_RTOL,
     tol: float | None = None,
@@ -191,7 +192,7 @@ def certify(
     flat, _ = ravel_pytree(params)
     value = float(f(params, *args))
     g = ravel_pytree(jax.grad(f)(params, *args))[0]
-    H = C.dense_hessian(f, params, *args)
+    H = C.dense_hessian(f, params, args)
     spec = inertia(H, tol=tol, rtol=rtol, eigenvectors=True)
     lam, V = spec.eigenvalues, spec.eigenvectors
     Hn = np.asarray(H)
@@ -269,6 +270,11 @@ def _finish(
     )
 
 
+@jax.jit
+def _hvp_eq5(params, args, v):
+    return C.hvp(energy_objective, params, args)(v)
+
+
 def certify_stationary(
     params,
     X,
@@ -299,7 +305,7 @@ def certify_stationary(
         return certify(
             energy_objective,
             params,
-            *args,
+            args,
             gtol=gtol,
             rtol=rtol,
             tol=tol,
@@ -311,9 +317,9 @@ def certify_stationary(
 
     value = float(energy_objective(params, *args))
     g = jax.grad(energy_objective)(params, *args)
-    Hg = ravel_pytree(jax.jit(C.hvp, static_argnums=0)(energy_objective, params, *args)(g))[0]
+    Hg = ravel_pytree(_hvp_eq5(params, args, g))[0]
     si = schur_inertia(params, X, alpha, gamma=gamma, tol=tol, rtol=rtol)
-    lz = C.lanczos(energy_objective, params, *args, k=min(max_modes, 3), num_steps=lanczos_steps, seed=seed)
+    lz = C.lanczos(energy_objective, params, args, k=min(max_modes, 3), num_steps=lanczos_steps, seed=seed)
     modes = []
     for j, lam in enumerate(lz.lowest.eigenvalues):
         kind = "negative" if lam < -si.tol else "lowest"

@@ -23,7 +23,7 @@ def test_dense_hessian_equals_autodiff_hessian_in_any_chunking(rng):
     H = np.asarray(landscape.hessian(p, X, 0.3))
     for chunk in (1, 5, 1000):
         Hc = np.asarray(
-            C.dense_hessian(f, landscape.VAEParams(*map(jnp.asarray, p)), jnp.asarray(X), 0.3, None, chunk_size=chunk)
+            C.dense_hessian(f, landscape.VAEParams(*map(jnp.asarray, p)), (jnp.asarray(X), 0.3, None), chunk_size=chunk)
         )
         np.testing.assert_allclose(Hc, H, rtol=0, atol=1e-12 * np.abs(H).max())
 
@@ -32,7 +32,7 @@ def test_hvp_matches_central_differences_of_the_gradient(rng):
     X = random_data(rng, 5, 3)
     p = landscape.VAEParams(*map(jnp.asarray, random_params(rng, 5, 3, 2)))
     v = landscape.VAEParams(*(jnp.asarray(rng.normal(size=np.shape(a))) for a in p))
-    Hv = ravel_pytree(C.hvp(f, p, X, 0.2, None)(v))[0]
+    Hv = ravel_pytree(C.hvp(f, p, (X, 0.2, None))(v))[0]
     flat, unravel = ravel_pytree(p)
     vf = ravel_pytree(v)[0]
     h = 1e-5
@@ -52,7 +52,7 @@ def test_lanczos_extremes_equal_the_analytic_collapsed_spectrum(prop1_X, alpha, 
     exact = landscape.collapsed_spectrum(X, kappa, alpha)
     dense = landscape.spectrum(p, X, alpha).eigenvalues
     k = 4
-    r = C.lanczos(f, p, jnp.asarray(X), alpha, None, k=k)
+    r = C.lanczos(f, p, (jnp.asarray(X), alpha, None), k=k)
     scale = np.abs(exact).max()
     # lowest, with multiplicity (α > 0: dκ exact zeros, found by restarts after breakdown)
     np.testing.assert_allclose(r.lowest.eigenvalues, exact[:k], rtol=0, atol=1e-8 * scale)
@@ -74,7 +74,7 @@ def test_lanczos_on_random_stationary_points_from_the_search():
         p = landscape.VAEParams(*(jnp.asarray(np.asarray(a)[i]) for a in res.params))
         dense = landscape.spectrum(p, X, 0.3).eigenvalues
         scale = np.abs(dense).max()
-        r = C.lanczos(f, p, jnp.asarray(X), 0.3, None, k=3, seed=int(i))
+        r = C.lanczos(f, p, (jnp.asarray(X), 0.3, None), k=3, seed=int(i))
         np.testing.assert_allclose(r.lowest.eigenvalues, dense[:3], rtol=1e-8, atol=1e-8 * scale)
         np.testing.assert_allclose(r.highest.eigenvalues, dense[::-1][:3], rtol=1e-8, atol=1e-8 * scale)
 
@@ -86,7 +86,7 @@ def test_lanczos_with_fewer_steps_than_parameters_converges_at_the_ends(rng):
     p = landscape.VAEParams(*map(jnp.asarray, random_params(rng, n, d, kappa)))
     dense = landscape.spectrum(p, X, 0.0).eigenvalues
     scale = np.abs(dense).max()
-    r = C.lanczos(f, p, jnp.asarray(X), 0.0, None, k=2, num_steps=120)
+    r = C.lanczos(f, p, (jnp.asarray(X), 0.0, None), k=2, num_steps=120)
     assert r.num_steps == 120 and r.size == dense.size
     ok = r.lowest.converged
     assert ok[0] and r.highest.converged[0]
@@ -108,7 +108,7 @@ def test_slq_nodes_and_weights_are_exact_at_the_collapsed_point(prop1_X):
     n, d = X.shape
     kappa = 2
     p = landscape.collapsed_point(X, kappa)
-    sd = C.spectral_density(f, p, jnp.asarray(X), 0.1, None, num_probes=3, num_steps=12)
+    sd = C.spectral_density(f, p, (jnp.asarray(X), 0.1, None), num_probes=3, num_steps=12)
     gbar = landscape.gamma_bar(X)
     expected = {0.0: d * kappa, 2.0: n * kappa, 4.0: n * kappa, 2 * n / gbar: d, float(n * d): 1}
     for nodes, w in zip(sd.nodes, sd.weights, strict=True):
@@ -126,7 +126,7 @@ def test_slq_counts_agree_with_exact_inertia_within_their_error(rng):
     X = random_data(rng, 60, 4)
     p = landscape.VAEParams(*map(jnp.asarray, random_params(rng, 60, 4, 2)))
     s = landscape.spectrum(p, X, 0.2)
-    sd = C.spectral_density(f, p, jnp.asarray(X), 0.2, None, num_probes=40, num_steps=60, seed=1)
+    sd = C.spectral_density(f, p, (jnp.asarray(X), 0.2, None), num_probes=40, num_steps=60, seed=1)
     mean, se = sd.count_below(0.0)
     assert abs(mean - s.n_negative) <= 4 * se + 1.0
 
@@ -134,7 +134,7 @@ def test_slq_counts_agree_with_exact_inertia_within_their_error(rng):
 def test_block_shares_sum_to_one_and_locate_the_negative_mode(prop1_X):
     X = prop1_X
     p = landscape.collapsed_point(X, 1)
-    r = C.lanczos(f, p, jnp.asarray(X), 0.0, None, k=1)
+    r = C.lanczos(f, p, (jnp.asarray(X), 0.0, None), k=1)
     shares = C.block_shares(p, r.lowest.eigenvectors[0])
     assert set(shares) == {"W", "b", "log_gamma", "mu", "log_sigma"}
     assert sum(shares.values()) == pytest.approx(1.0, abs=1e-12)
@@ -157,15 +157,15 @@ def test_bad_input_raises_clear_errors(prop1_X):
     X = jnp.asarray(prop1_X)
     p = landscape.collapsed_point(X, 1)
     with pytest.raises(ValueError, match="k must be"):
-        C.lanczos(f, p, X, 0.1, None, k=30)
+        C.lanczos(f, p, (X, 0.1, None), k=30)
     with pytest.raises(ValueError, match="num_steps"):
-        C.lanczos(f, p, X, 0.1, None, num_steps=0)
+        C.lanczos(f, p, (X, 0.1, None), num_steps=0)
     with pytest.raises(ValueError, match="NaN or inf"):
-        C.lanczos(f, p._replace(log_gamma=jnp.nan), X, 0.1, None)
+        C.lanczos(f, p._replace(log_gamma=jnp.nan), (X, 0.1, None))
     with pytest.raises(ValueError, match="num_probes"):
-        C.spectral_density(f, p, X, 0.1, None, num_probes=0)
+        C.spectral_density(f, p, (X, 0.1, None), num_probes=0)
     with pytest.raises(ValueError, match="chunk_size"):
-        C.dense_hessian(f, p, X, 0.1, None, chunk_size=0)
+        C.dense_hessian(f, p, (X, 0.1, None), chunk_size=0)
     with pytest.raises(ValueError, match="entries"):
         C.block_shares(p, np.ones(3))
 
@@ -181,8 +181,8 @@ def test_generic_objective_over_any_pytree():
         return 0.5 * x @ A @ x
 
     params = {"a": jnp.zeros(3), "b": jnp.zeros((2, 2))}
-    np.testing.assert_allclose(C.dense_hessian(quad, params, jnp.asarray(A)), A, atol=1e-12)
-    r = C.lanczos(quad, params, jnp.asarray(A), k=2)
+    np.testing.assert_allclose(C.dense_hessian(quad, params, (jnp.asarray(A),)), A, atol=1e-12)
+    r = C.lanczos(quad, params, (jnp.asarray(A),), k=2)
     lam = np.linalg.eigvalsh(A)
     np.testing.assert_allclose(r.lowest.eigenvalues, lam[:2], atol=1e-10)
     np.testing.assert_allclose(r.highest.eigenvalues, lam[::-1][:2], atol=1e-10)
