@@ -14,7 +14,7 @@ jax.config.update("jax_enable_x64", True)
 
 __version__ = "0.1.0"
 
-from landscape import datasets  # noqa: E402
+from landscape import datasets, paths  # noqa: E402
 from landscape.basins import (  # noqa: E402
     CATEGORIES,
     BasinStats,
@@ -76,6 +76,20 @@ from landscape.gamma import (  # noqa: E402
 from landscape.moments import soft_threshold, soft_threshold_moments  # noqa: E402
 from landscape.optimize import NewtonResult, newton_minimize  # noqa: E402
 from landscape.params import VAEParams  # noqa: E402
+from landscape.paths import (  # noqa: E402
+    FilterDirection,
+    MinimumEnergyPath,
+    Profile1D,
+    Slice1D,
+    Slice2D,
+    filter_normalized_direction,
+    minimum_energy_path,
+    profile_1d,
+    prop1_path,
+    segment_direction,
+    slice_1d,
+    slice_2d,
+)
 from landscape.profiles import (  # noqa: E402
     Direction,
     Profile,
@@ -135,6 +149,19 @@ __all__ = [
     "certify_minima",
     "StationaryCertificate",
     "Mode",
+    "paths",
+    "slice_1d",
+    "slice_2d",
+    "profile_1d",
+    "Slice1D",
+    "Slice2D",
+    "Profile1D",
+    "filter_normalized_direction",
+    "segment_direction",
+    "FilterDirection",
+    "minimum_energy_path",
+    "prop1_path",
+    "MinimumEnergyPath",
     "datasets",
     "Prop1Dataset",
     "prop1_dataset",
