@@ -73,6 +73,12 @@ from landscape.gamma import (  # noqa: E402
     sweep_gamma,
     trivial_energy,
 )
+from landscape.linear import (  # noqa: E402
+    PPCAStationaryPoint,
+    ppca_log_likelihood,
+    ppca_posterior,
+    ppca_stationary_point,
+)
 from landscape.moments import soft_threshold, soft_threshold_moments  # noqa: E402
 from landscape.optimize import NewtonResult, newton_minimize  # noqa: E402
 from landscape.params import VAEParams  # noqa: E402
@@ -110,6 +116,10 @@ from landscape.stationary import (  # noqa: E402
 )
 
 __all__ = [
+    "PPCAStationaryPoint",
+    "ppca_log_likelihood",
+    "ppca_posterior",
+    "ppca_stationary_point",
     "__version__",
     "VAEParams",
     "energy",

@@ -106,7 +106,8 @@ def check_not_constant(X, *, name: str = "X") -> float:
     if x is None:
         return math.nan
     gbar = float(np.mean((x - x.mean(axis=0)) ** 2))
-    if not gbar > 0:
+    # Equal rows are constant data even when rounding in the mean leaves γ̄ ≈ 1e-32 > 0.
+    if not gbar > 0 or not np.any(np.ptp(x, axis=0) > 0):
         raise ValueError(
             f"{name} is constant (every row equals the mean, so gamma_bar = 0); the collapsed "
             "point and eq. (5) need data with some spread."

@@ -23,7 +23,8 @@ The derivatives are supplied through `jax.custom_jvp` in closed form,
 and they are exact in the degenerate limit v → 0 (W = 0, the collapsed point):
 there P → 1{m > α} + 1{m < −α} (½ at a kink), Q → 0, E π → π_α(m), Var → 0.
 The one exception is the kink itself, v = 0 with |m| = α > 0, where ∂E π/∂v is
-infinite and no finite value is exact: there Q is set to 0 (eq. 5 reaches v = 0 only at
++∞ and no finite value is exact: there the JVP returns φ(0)/(2 s_min) ≈ 4e50 in
+float64, with s_min = √(tiny^(1/3)) (eq. 5 reaches v = 0 only at
 W = 0, hence m = 0, so this matters only for direct calls).
 For α = 0 the moments are those of the identity, E π = m and Var = v, with P ≡ 1 and
 Q ≡ 0, which is what keeps the affine saddle a saddle. Higher derivatives are taken
