@@ -111,8 +111,7 @@ def derive() -> dict:
         "Epi2_m": sp.diff(Epi2_closed, m),
         "Epi2_v": _d_dv(Epi2_closed),
     }
-    P = Phi((m - alpha) / s) + Phi((-m - alpha) / s)
-    ta, tb = (m - alpha) / s, (-m - alpha) / s
+    P = _P()
     out["identities"] = {
         "E f_c (integral) = (m − c) Φ(t) + s φ(t)": _is_zero(Ef - Ef_closed),
         "E f_c² (integral) = ((m − c)² + v) Φ(t) + (m − c) s φ(t)": _is_zero(Ef2 - Ef2_closed),
@@ -123,7 +122,7 @@ def derive() -> dict:
         "∂E f_c²/∂m = 2 E f_c": _is_zero(out["Ef2_m"] - 2 * Ef_closed),
         "∂E f_c²/∂v = Φ(t)": _is_zero(out["Ef2_v"] - Phi(t)),
         "∂E π/∂m = Φ(a) + Φ(b) = P": _is_zero(out["Epi_m"] - P),
-        "∂E π/∂v = (φ(a) − φ(b))/(2s) = Q": _is_zero(out["Epi_v"] - (phi(ta) - phi(tb)) / (2 * s)),
+        "∂E π/∂v = (φ(a) − φ(b))/(2s) = Q": _is_zero(out["Epi_v"] - _Q()),
         "∂E π²/∂m = 2 E π": _is_zero(out["Epi2_m"] - 2 * Epi_closed),
         "∂E π²/∂v = P": _is_zero(out["Epi2_v"] - P),
         "α = 0: E π = m": _is_zero(Epi_closed.subs(alpha, 0) - m),
@@ -169,6 +168,29 @@ def _limit_v0(expr):
     return sp.simplify(total)
 
 
+def _P():
+    """∂E π/∂m = Φ(a) + Φ(b), a = (m − α)/s, b = (−m − α)/s (proved in `derive`)."""
+    return Phi((m - alpha) / s) + Phi((-m - alpha) / s)
+
+
+def _Q():
+    """∂E π/∂v = (φ(a) − φ(b))/(2s) (proved in `derive`)."""
+    return (phi((m - alpha) / s) - phi((-m - alpha) / s)) / (2 * s)
+
+
+def _canonical() -> dict:
+    """E π, E π² and their first derivatives in the simplified forms `derive` proves equal."""
+    d = derive()
+    return {
+        "Epi": d["Epi_closed"],
+        "Epi2": d["Epi2_closed"],
+        "Epi_m": _P(),
+        "Epi_v": _Q(),
+        "Epi2_m": 2 * d["Epi_closed"],
+        "Epi2_v": _P(),
+    }
+
+
 @functools.cache
 def limits() -> dict:
     """The limits v → 0⁺ of E π, E π² and their first derivatives, in each regime.
@@ -177,30 +199,19 @@ def limits() -> dict:
     derivative is simplified to its canonical form (`derive`'s identities) before the
     limit, so that cancelling exponentials do not confuse the limit algorithm.
     """
-    d = derive()
-    P = Phi((m - alpha) / s) + Phi((-m - alpha) / s)
-    ta, tb = (m - alpha) / s, (-m - alpha) / s
-    canonical = {
-        "Epi": d["Epi_closed"],
-        "Epi2": d["Epi2_closed"],
-        "Epi_m": P,
-        "Epi_v": (phi(ta) - phi(tb)) / (2 * s),
-        "Epi2_m": 2 * d["Epi_closed"],
-        "Epi2_v": P,
-    }
+    canonical = _canonical()
     out = {}
     for name, sub in REGIMES.items():
         out[name] = {k: _limit_v0(e.subs(sub, simultaneous=True)) for k, e in canonical.items()}
-    # α = 0 is an identity for every v (derive()), so its limits are those of m and m² + v.
-    v = s**2
-    affine = {"Epi": m, "Epi2": m**2 + v}
+    # α = 0: E π = m and E π² = m² + v for every v (derive()), so the limits are read off.
+    affine = {"Epi": m, "Epi2": m**2 + s**2}
     out["α = 0"] = {
         "Epi": m,
         "Epi2": m**2,
         "Epi_m": sp.diff(affine["Epi"], m),
-        "Epi_v": sp.Integer(0),
-        "Epi2_m": sp.diff(affine["Epi2"], m),
-        "Epi2_v": sp.Integer(1),
+        "Epi_v": _d_dv(affine["Epi"]),
+        "Epi2_m": sp.diff(affine["Epi2"], m).subs(s, 0),
+        "Epi2_v": _d_dv(affine["Epi2"]),
     }
     return out
 
@@ -212,9 +223,7 @@ def flatness(max_order: int = 3) -> dict:
     E π² needs no separate list: ∂E π²/∂m = 2 E π and ∂E π²/∂v = ∂E π/∂m (`derive`), so its
     derivatives are among these. All are 0 (MATH.md §2: flat like exp(−1/v)).
     """
-    P = Phi((m - alpha) / s) + Phi((-m - alpha) / s)
-    ta, tb = (m - alpha) / s, (-m - alpha) / s
-    Q = (phi(ta) - phi(tb)) / (2 * s)
+    P, Q = _P(), _Q()
     sub = REGIMES["0 ≤ m < α"]
     out = {}
     for order in range(2, max_order + 1):
@@ -235,17 +244,7 @@ def limits_numeric_error(s_value: float = 1e-8) -> float:
     An independent guard against a wrong symbolic limit: the corrections are O(s) (at the
     kink), O(s²) or exponentially small, so they are far below the tolerance at s = 1e-8.
     """
-    d = derive()
-    P = Phi((m - alpha) / s) + Phi((-m - alpha) / s)
-    ta, tb = (m - alpha) / s, (-m - alpha) / s
-    canonical = {
-        "Epi": d["Epi_closed"],
-        "Epi2": d["Epi2_closed"],
-        "Epi_m": P,
-        "Epi_v": (phi(ta) - phi(tb)) / (2 * s),
-        "Epi2_m": 2 * d["Epi_closed"],
-        "Epi2_v": P,
-    }
+    canonical = _canonical()
     point = {alpha: sp.Rational(7, 10), _delta: sp.Rational(3, 10), _M: sp.Rational(1, 5)}
     worst = 0.0
     for regime, exprs in limits().items():
