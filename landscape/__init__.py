@@ -80,6 +80,7 @@ from landscape.linear import (  # noqa: E402
     ppca_stationary_point,
 )
 from landscape.moments import soft_threshold, soft_threshold_moments  # noqa: E402
+from landscape.multistart import MultiStartResult, multistart  # noqa: E402
 from landscape.optimize import NewtonResult, newton_minimize  # noqa: E402
 from landscape.params import VAEParams  # noqa: E402
 from landscape.paths import (  # noqa: E402
@@ -189,6 +190,8 @@ __all__ = [
     "newton_minimize",
     "NewtonResult",
     "search",
+    "multistart",
+    "MultiStartResult",
     "init_params",
     "InitScales",
     "SearchResult",

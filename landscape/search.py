@@ -22,13 +22,13 @@ from functools import partial
 import jax
 import jax.numpy as jnp
 import numpy as np
-import optax
 from jax.flatten_util import ravel_pytree
 
 from landscape import _validation as V
 from landscape.collapsed import collapsed_energy, gamma_bar
 from landscape.energy import _energy, _expected_sq_error
-from landscape.optimize import newton_minimize
+from landscape.multistart import descend
+from landscape.multistart import polish as polish_point
 from landscape.params import VAEParams
 
 __all__ = ["InitScales", "SearchResult", "init_params", "search", "STATUSES"]
@@ -99,77 +99,20 @@ def _init_batch(indices, base, xbar, gbar, n, d, kappa, init, sg):
     return jax.vmap(one)(indices)
 
 
-def _all_finite(tree):
-    return jnp.all(jnp.stack([jnp.all(jnp.isfinite(x)) for x in jax.tree.leaves(tree)]))
-
-
 def _descend_one(p0, X, alpha, gamma, *, steps, learning_rate, optimizer):
-    """Descent for one restart; returns (params, failed, fail_step).
+    """Descent for one restart; returns (params, failed, fail_step) (`landscape.multistart.descend`).
 
     Under vmap a restart's NaN cannot reach another restart (nothing is reduced across
     restarts), so the step keeps only a scalar flag: the first step whose gradient is
-    not finite. Adam needs no energy values, so none are computed in its loop. The
-    endpoint of a failed restart is not used; it is reported as non_finite.
+    not finite. The endpoint of a failed restart is not used; it is reported as non_finite.
     """
     f = partial(_energy, X=X, alpha=alpha, gamma=gamma)
-    if optimizer == "adam":
-        opt = optax.adam(learning_rate)
-        grad = jax.grad(f)
-    else:
-        opt = optax.lbfgs()
-        value_and_grad = optax.value_and_grad_from_state(f)
-
-    def step(carry, k):
-        p, s, fail_step = carry
-        if optimizer == "adam":
-            g = grad(p)
-            upd, s = opt.update(g, s, p)
-        else:
-            val, g = value_and_grad(p, state=s)
-            upd, s = opt.update(g, s, p, value=val, grad=g, value_fn=f)
-        g2 = sum(jnp.sum(x * x) for x in jax.tree.leaves(g))
-        fail_step = jnp.where((fail_step < 0) & ~jnp.isfinite(g2), k, fail_step)
-        return (optax.apply_updates(p, upd), s, fail_step), None
-
-    carry = (p0, opt.init(p0), jnp.asarray(-1))
-    (p, _, fail_step), _ = jax.lax.scan(step, carry, jnp.arange(steps))
-    failed = (fail_step >= 0) | ~_all_finite(p) | ~jnp.isfinite(f(p))
-    return p, failed, jnp.where(failed & (fail_step < 0), steps, fail_step)
+    return descend(f, p0, steps=steps, learning_rate=learning_rate, optimizer=optimizer)
 
 
 def _polish_one(p0, X, alpha, gamma, *, method, steps, gtol):
-    """float64 polishing of one restart; a polish that goes non-finite is undone."""
-    flat, unravel = ravel_pytree(p0)
-
-    def f(x):
-        return _energy(unravel(x), X, alpha, gamma)
-
-    gtol = gtol * jnp.maximum(1.0, jnp.abs(f(flat)))  # relative to the energy's scale
-    if method == "newton":
-        res = newton_minimize(f, flat, gtol=gtol, max_steps=steps)
-        x, k = res.x, res.steps
-    else:
-        opt = optax.lbfgs()
-        vg = optax.value_and_grad_from_state(f)
-
-        def cond(c):
-            _, s, k = c
-            g = optax.tree.get(s, "grad")
-            return (k < steps) & (jnp.linalg.norm(g) > gtol)
-
-        def body(c):
-            x, s, k = c
-            val, g = vg(x, state=s)
-            upd, s = opt.update(g, s, x, value=val, grad=g, value_fn=f)
-            return optax.apply_updates(x, upd), s, k + 1
-
-        s0 = opt.init(flat)
-        # prime the state's stored gradient so that cond sees the true one
-        v0, g0 = jax.value_and_grad(f)(flat)
-        s0 = optax.tree.set(s0, value=v0, grad=g0)
-        x, _, k = jax.lax.while_loop(cond, body, (flat, s0, 0))
-    ok = jnp.isfinite(f(x)) & jnp.all(jnp.isfinite(x))
-    return unravel(jnp.where(ok, x, flat)), jnp.where(ok, k, 0)
+    """float64 polishing of one restart (`landscape.multistart.polish`); a non-finite polish is undone."""
+    return polish_point(partial(_energy, X=X, alpha=alpha, gamma=gamma), p0, method=method, steps=steps, gtol=gtol)
 
 
 def _diagnostics_one(p, X, alpha, gamma):
