@@ -14,7 +14,7 @@ jax.config.update("jax_enable_x64", True)
 
 __version__ = "0.1.0"
 
-from landscape import datasets, paths  # noqa: E402
+from landscape import datasets, linear, linear_conditional, linear_hierarchical, paths  # noqa: E402
 from landscape.basins import (  # noqa: E402
     CATEGORIES,
     BasinStats,
@@ -74,10 +74,44 @@ from landscape.gamma import (  # noqa: E402
     trivial_energy,
 )
 from landscape.linear import (  # noqa: E402
+    LinearVAEParams,
+    PPCAFit,
     PPCAStationaryPoint,
+    collapse_count,
+    collapsed_dims,
+    linear_vae_elbo,
+    linear_vae_init,
+    linear_vae_kl_per_dim,
+    linear_vae_objective,
+    optimal_encoder,
+    optimal_linear_vae,
+    ppca_hessian_inertia,
     ppca_log_likelihood,
+    ppca_mle,
     ppca_posterior,
     ppca_stationary_point,
+    ppca_stationary_points,
+    predicted_collapsed,
+)
+from landscape.linear_conditional import (  # noqa: E402
+    CVAEOptimum,
+    CVAEParams,
+    CVAEStatistics,
+    cvae_init,
+    cvae_loss,
+    cvae_objective,
+    cvae_optimum,
+    cvae_statistics,
+)
+from landscape.linear_hierarchical import (  # noqa: E402
+    HVAEOptimum,
+    HVAEParams,
+    HVAEStatistics,
+    hvae_init,
+    hvae_loss,
+    hvae_objective,
+    hvae_optimum,
+    hvae_statistics,
 )
 from landscape.moments import soft_threshold, soft_threshold_moments  # noqa: E402
 from landscape.multistart import MultiStartResult, multistart  # noqa: E402
@@ -117,10 +151,43 @@ from landscape.stationary import (  # noqa: E402
 )
 
 __all__ = [
+    "linear",
+    "linear_conditional",
+    "linear_hierarchical",
     "PPCAStationaryPoint",
     "ppca_log_likelihood",
     "ppca_posterior",
     "ppca_stationary_point",
+    "ppca_stationary_points",
+    "ppca_hessian_inertia",
+    "ppca_mle",
+    "PPCAFit",
+    "LinearVAEParams",
+    "linear_vae_elbo",
+    "linear_vae_init",
+    "linear_vae_objective",
+    "linear_vae_kl_per_dim",
+    "optimal_encoder",
+    "optimal_linear_vae",
+    "collapse_count",
+    "collapsed_dims",
+    "predicted_collapsed",
+    "CVAEParams",
+    "CVAEStatistics",
+    "CVAEOptimum",
+    "cvae_statistics",
+    "cvae_loss",
+    "cvae_objective",
+    "cvae_optimum",
+    "cvae_init",
+    "HVAEParams",
+    "HVAEStatistics",
+    "HVAEOptimum",
+    "hvae_statistics",
+    "hvae_loss",
+    "hvae_objective",
+    "hvae_optimum",
+    "hvae_init",
     "__version__",
     "VAEParams",
     "energy",

@@ -164,6 +164,16 @@ class MultiStartResult:
         return int(np.argmin(v))
 
     @property
+    def best_converged(self) -> int | None:
+        """Index of the lowest-valued restart certified stationary ("converged"), None if there is none.
+
+        Prefer it to `best` where a lower but unconverged endpoint may only be slow
+        (a degenerate minimum) or still descending.
+        """
+        v = np.where(self.converged, self.values, np.inf)
+        return int(np.argmin(v)) if np.isfinite(v).any() else None
+
+    @property
     def converged(self) -> np.ndarray:
         return np.asarray(self.status) == "converged"
 

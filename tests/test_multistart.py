@@ -59,6 +59,7 @@ def test_a_stalled_descent_is_not_called_converged():
     res = multistart(double_well, init_pair, restarts=4, args=(SHIFT,), steps=2, polish="none")
     assert set(res.status) == {"max_steps"}
     assert not res.converged.any()
+    assert res.best_converged is None and res.best in range(4)
 
 
 def blows_up(p):
@@ -78,6 +79,7 @@ def test_a_non_finite_restart_is_isolated():
     np.testing.assert_allclose(np.asarray(res.params)[ok], 1.0, atol=1e-10)
     assert np.all(np.isnan(res.values[~ok]))
     assert res.best in np.nonzero(ok)[0]
+    assert res.best_converged == res.best
 
 
 def test_lbfgs_descent_and_polish_reach_the_minimum():
