@@ -17,7 +17,7 @@ from hypothesis import assume, event, given, settings
 from hypothesis import strategies as st
 from jax.flatten_util import ravel_pytree
 
-import landscape  # noqa: F401  (float64)
+import landscape
 from landscape import linear_conditional as LC
 from landscape.multistart import multistart
 from landscape.stationary import certify
@@ -252,6 +252,32 @@ def test_closed_form_point_is_a_strict_minimum():
     assert cert.grad_norm <= 1e-10
     assert cert.label == "strict_min" and cert.inertia == (0, 0, 105)
     assert cert.min_eigenvalue > 1e3 * cert.tol
+
+
+def test_an_active_dimension_switched_off_is_a_saddle_that_lanczos_sees():
+    """The landscape tools on a non-eq.-(5) objective: zero the most informative latent dimension of the
+    optimum (its U₁ column and W₁, W₂ rows 0, σ = η_enc). Per dimension the loss is
+    θ(λω − 1)² + λ²s + βkθω² + … , whose (λ, ω) Hessian at λ = ω = 0, s = η_enc² has determinant
+    4θ(βη_dec² − θ) < 0 for an active θ: the point is stationary and a strict saddle. `lanczos` must find
+    the dense Hessian's most negative eigenvalue, and `certify` must call it a saddle."""
+    X, Y = mixed_data()
+    stats = LC.cvae_statistics(X, Y)
+    opt = LC.cvae_optimum(stats, 5, 2.0)
+    i = int(np.argmax(opt.kl))
+    assert opt.kl[i] > 0.1
+    p = jax.tree.map(jnp.asarray, opt.params)
+    p = p._replace(
+        W1=p.W1.at[i].set(0.0),
+        W2=p.W2.at[i].set(0.0),
+        U1=p.U1.at[:, i].set(0.0),
+        log_sigma=p.log_sigma.at[i].set(math.log(opt.eta_enc)),
+    )
+    args = stats.args(2.0)
+    cert = certify(LC.cvae_objective, p, args)
+    assert cert.grad_norm <= 1e-10 and cert.label == "strict_saddle"
+    lz = landscape.lanczos(LC.cvae_objective, p, args, k=2, num_steps=60)
+    np.testing.assert_allclose(lz.min_eigenvalue, cert.min_eigenvalue, rtol=1e-8)
+    np.testing.assert_allclose(lz.max_eigenvalue, cert.max_eigenvalue, rtol=1e-8)
 
 
 # ------------------------------------------------------------------ the public code's σ branch
