@@ -81,6 +81,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from landscape import _validation as V
+from landscape.linear import _check_finite
 
 __all__ = [
     "CVAEParams",
@@ -131,14 +132,7 @@ def _check_positive(name: str, value, hint: str = "") -> float | None:
     return float(x)
 
 
-def _check_finite_array(name: str, a) -> None:
-    x = V.concrete(a)
-    if x is None:
-        return
-    if not np.issubdtype(x.dtype, np.number):
-        raise ValueError(f"{name} must hold real numbers, got dtype {x.dtype}.")
-    if not np.all(np.isfinite(x)):
-        raise ValueError(f"{name} contains NaN or inf entries.")
+_check_finite_array = _check_finite  # one check for finite real arrays, shared with landscape.linear
 
 
 def _check_moment(name: str, M, shape: tuple[int, ...], *, symmetric: bool) -> np.ndarray:
