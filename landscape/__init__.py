@@ -151,6 +151,7 @@ from landscape.stationary import (  # noqa: E402
 )
 
 __all__ = [
+    "deep",
     "linear",
     "linear_conditional",
     "linear_hierarchical",
@@ -283,3 +284,12 @@ __all__ = [
     "prop2_literal",
     "LiteralProp2",
 ]
+
+
+def __getattr__(name):
+    """``landscape.deep`` (the Flax models of Section 6) is imported on first use: it pulls in Flax."""
+    if name == "deep":
+        import importlib
+
+        return importlib.import_module("landscape.deep")
+    raise AttributeError(f"module 'landscape' has no attribute {name!r}")
