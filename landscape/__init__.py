@@ -52,6 +52,7 @@ from landscape.curvature import (  # noqa: E402
     spectral_density,
 )
 from landscape.datasets import Prop1Dataset, prop1_dataset  # noqa: E402
+from landscape.elbo_gap import ElboGap, OptimalPhi, elbo_gap, optimal_phi  # noqa: E402
 from landscape.energy import (  # noqa: E402
     energy,
     energy_mc,
@@ -72,6 +73,23 @@ from landscape.gamma import (  # noqa: E402
     prop2_literal,
     sweep_gamma,
     trivial_energy,
+)
+from landscape.likelihood_basins import (  # noqa: E402
+    BasinComparison,
+    MinimumReport,
+    compare_basins,
+    decoder_signal,
+    likelihood_multistart,
+)
+from landscape.likelihood_collapsed import (  # noqa: E402
+    CollapsedEvidence,
+    DirectionEvidence,
+    SlicePair,
+    collapsed_likelihood_evidence,
+    collapsed_slices,
+    collapsed_theta,
+    coordinate_directions,
+    tail_prediction,
 )
 from landscape.linear import (  # noqa: E402
     LinearVAEParams,
@@ -113,6 +131,15 @@ from landscape.linear_hierarchical import (  # noqa: E402
     hvae_optimum,
     hvae_statistics,
 )
+from landscape.marginal import (  # noqa: E402
+    DecoderParams,
+    LogMarginal,
+    decoder_params,
+    log_likelihood,
+    log_marginal,
+    log_marginal_points,
+    marginal_energy,
+)
 from landscape.moments import soft_threshold, soft_threshold_moments  # noqa: E402
 from landscape.multistart import MultiStartResult, multistart  # noqa: E402
 from landscape.optimize import NewtonResult, newton_minimize  # noqa: E402
@@ -149,6 +176,7 @@ from landscape.stationary import (  # noqa: E402
     certify_minima,
     certify_stationary,
 )
+from landscape.two_stage import LIBI_LABEL, TwoStageFit, two_stage_fit  # noqa: E402
 
 __all__ = [
     "deep",
@@ -190,6 +218,33 @@ __all__ = [
     "hvae_optimum",
     "hvae_init",
     "__version__",
+    "DecoderParams",
+    "LogMarginal",
+    "decoder_params",
+    "log_likelihood",
+    "log_marginal",
+    "log_marginal_points",
+    "marginal_energy",
+    "OptimalPhi",
+    "ElboGap",
+    "optimal_phi",
+    "elbo_gap",
+    "CollapsedEvidence",
+    "DirectionEvidence",
+    "SlicePair",
+    "collapsed_theta",
+    "tail_prediction",
+    "coordinate_directions",
+    "collapsed_likelihood_evidence",
+    "collapsed_slices",
+    "MinimumReport",
+    "BasinComparison",
+    "decoder_signal",
+    "likelihood_multistart",
+    "compare_basins",
+    "LIBI_LABEL",
+    "TwoStageFit",
+    "two_stage_fit",
     "VAEParams",
     "energy",
     "energy_mc",

@@ -81,6 +81,15 @@ def check_size(name: str, value, minimum: int) -> int:
     return int(value)
 
 
+def check_positive(name: str, value) -> float:
+    """A finite real number > 0 (a tolerance, a learning rate, a grid end); returns it as float."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.integer, np.floating)):
+        raise ValueError(f"{name} must be a finite number > 0, got {value!r}.")
+    if not math.isfinite(value) or value <= 0:
+        raise ValueError(f"{name} must be a finite number > 0, got {value!r}.")
+    return float(value)
+
+
 def check_data(X, *, name: str = "X"):
     """X must be 2-D (n, d) with n >= 2, d >= 1, and finite; returns (n, d)."""
     shape = np.shape(X)

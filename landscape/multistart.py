@@ -109,20 +109,39 @@ def polish(f, p0, *, method: str, steps: int, gtol):
     return unravel(jnp.where(ok, x, flat)), jnp.where(ok, k, 0)
 
 
+def finish(f, p, failed, *, method: str, steps: int, gtol):
+    """`polish` (method "newton" or "lbfgs"; "none" skips it) unless the descent ``failed``, then the diagnostics.
+
+    Returns (p, f(p), ‖∇f(p)‖₂, failed, polish iterations); ``failed`` also turns on where the
+    value or the gradient is not finite.
+    """
+    k_pol = jnp.asarray(0)
+    if method != "none":
+        p_pol, k_pol = polish(f, p, method=method, steps=steps, gtol=gtol)
+        p = jax.tree.map(lambda a, b: jnp.where(failed, a, b), p, p_pol)
+        k_pol = jnp.where(failed, 0, k_pol)
+    val, gr = jax.value_and_grad(f)(p)
+    gn = jnp.linalg.norm(ravel_pytree(gr)[0])
+    failed = failed | ~jnp.isfinite(val) | ~jnp.isfinite(gn)
+    return p, val, gn, failed, k_pol
+
+
+def end_status(val, grad_norm, failed, gtol):
+    """NumPy (values, gradient norms, statuses) of a batch of end points: NaN where failed, and
+    "non_finite", "converged" (‖∇f‖ ≤ gtol·max(1, |f|)) or "max_steps" per end point."""
+    val = np.where(failed, np.nan, val)
+    gn = np.where(failed, np.nan, grad_norm)
+    ok = gn <= gtol * np.maximum(1.0, np.abs(val))
+    return val, gn, tuple(np.where(failed, "non_finite", np.where(ok, "converged", "max_steps")).tolist())
+
+
 @partial(jax.jit, static_argnames=("f", "init", "steps", "optimizer", "method", "polish_steps"))
 def _run_chunk(keys, args, learning_rate, gtol, *, f, init, steps, optimizer, method, polish_steps):
     def one(key):
         p0 = jax.tree.map(lambda a: jnp.asarray(a, jnp.float64), init(key))
         obj = lambda p: f(p, *args)  # noqa: E731
         p, failed, fail_step = descend(obj, p0, steps=steps, learning_rate=learning_rate, optimizer=optimizer)
-        k_pol = jnp.asarray(0)
-        if method != "none":
-            p_pol, k_pol = polish(obj, p, method=method, steps=polish_steps, gtol=gtol)
-            p = jax.tree.map(lambda a, b: jnp.where(failed, a, b), p, p_pol)
-            k_pol = jnp.where(failed, 0, k_pol)
-        val, gr = jax.value_and_grad(obj)(p)
-        gn = jnp.linalg.norm(ravel_pytree(gr)[0])
-        failed = failed | ~jnp.isfinite(val) | ~jnp.isfinite(gn)
+        p, val, gn, failed, k_pol = finish(obj, p, failed, method=method, steps=polish_steps, gtol=gtol)
         steps_taken = jnp.where(fail_step >= 0, fail_step, steps) + k_pol
         return p, val, gn, failed, steps_taken
 
@@ -301,10 +320,7 @@ def multistart(
         bar.update(int(idx[-1]) + 1, c + 1, chunks)
     P, val, gn, failed, steps_taken = jax.tree.map(lambda *a: np.concatenate(a), *outs)
     seconds = time.perf_counter() - t0
-    val = np.where(failed, np.nan, val)
-    gn = np.where(failed, np.nan, gn)
-    ok = gn <= gtol * np.maximum(1.0, np.abs(val))
-    status = tuple(np.where(failed, "non_finite", np.where(ok, "converged", "max_steps")).tolist())
+    val, gn, status = end_status(val, gn, failed, gtol)
     config = {
         "restarts": restarts,
         "seed": int(seed),

@@ -185,14 +185,6 @@ def _check_grid(name: str, values, *, increasing: bool = False) -> np.ndarray:
     return arr
 
 
-def _check_positive(name: str, value) -> float:
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.integer, np.floating)):
-        raise ValueError(f"{name} must be a finite number > 0, got {value!r}.")
-    if not math.isfinite(value) or value <= 0:
-        raise ValueError(f"{name} must be a finite number > 0, got {value!r}.")
-    return float(value)
-
-
 # ---------------------------------------------------------------------------------------
 # Directions
 
@@ -634,7 +626,7 @@ def profile_1d(
         raise ValueError("free marks no coordinate; use slice_1d for a slice without re-minimisation.")
     if mask.all():
         raise ValueError("free marks every coordinate, so nothing moves along the direction; leave some fixed.")
-    gtol = _check_positive("gtol", gtol)
+    gtol = V.check_positive("gtol", gtol)
     max_steps = V.check_size("max_steps", max_steps, 1)
     f0 = _check_objective(f, spec, x0, args)
     free_idx = np.nonzero(mask)[0]
@@ -1217,18 +1209,18 @@ def minimum_energy_path(
     hessian_every = V.check_size("hessian_every", hessian_every, 1)
     newton_steps = V.check_size("newton_steps", newton_steps, 0)
     connect_steps = V.check_size("connect_steps", connect_steps, 1)
-    step_scale = _check_positive("step_scale", step_scale)
-    ptol = _check_positive("ptol", ptol)
-    gtol = _check_positive("gtol", gtol)
-    rtol = _check_positive("rtol", rtol)
+    step_scale = V.check_positive("step_scale", step_scale)
+    ptol = V.check_positive("ptol", ptol)
+    gtol = V.check_positive("gtol", gtol)
+    rtol = V.check_positive("rtol", rtol)
     if switch_tol is None:
         switch_tol = 100.0 * ptol
-    switch_tol = _check_positive("switch_tol", switch_tol)
+    switch_tol = V.check_positive("switch_tol", switch_tol)
     if climb_after is None:
         climb_after = max_iter // 4
     climb_after = V.check_size("climb_after", climb_after, 0)
     if connect_step is not None:
-        connect_step = _check_positive("connect_step", connect_step)
+        connect_step = V.check_positive("connect_step", connect_step)
     if float(jnp.linalg.norm(x_end - x_start)) == 0.0:
         raise ValueError("start and end are the same point; a path needs two distinct end points.")
     e_start = _check_objective(f, spec, x_start, args)
@@ -1548,7 +1540,7 @@ def prop1_path(
     if isinstance(end, str) and end == "witness":
         if end_t is None:
             end_t = 0.5 * _witness_crossing(data, X, alpha, e_c)
-        end_t = _check_positive("end_t", end_t)
+        end_t = V.check_positive("end_t", end_t)
         end_point = data.witness.path_params(end_t)
         extras |= {"end": "witness", "end_t": end_t}
     elif isinstance(end, str) and end == "profile":
