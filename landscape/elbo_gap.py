@@ -33,7 +33,7 @@ import numpy as np
 
 from landscape import _validation as V
 from landscape._provenance import to_jsonable
-from landscape.marginal import DecoderParams, decoder_params, log_marginal
+from landscape.marginal import DecoderParams, _check_theta, log_marginal
 from landscape.moments import expected_sq_error_elementwise
 from landscape.optimize import newton_minimize
 from landscape.params import VAEParams
@@ -69,33 +69,9 @@ def _check_problem(X, alpha, kappa=None):
 
 
 def _as_theta(theta, d: int) -> DecoderParams:
-    """θ as float64 `DecoderParams` (a `VAEParams` gives its θ part), shapes and values checked."""
-    if isinstance(theta, VAEParams):
-        theta = decoder_params(theta)
-    if not isinstance(theta, DecoderParams):
-        raise ValueError(
-            f"theta must be a landscape.marginal.DecoderParams (W, b, log_gamma) or a landscape.VAEParams, "
-            f"got {type(theta).__name__}; use decoder_params(vae_params) for the theta part."
-        )
-    try:
-        W, b, lg = (np.asarray(v, dtype=np.float64) for v in theta)
-    except (TypeError, ValueError) as err:
-        raise ValueError(f"theta must hold real arrays (W, b, log_gamma): {err}") from None
-    if W.ndim != 2 or W.shape[0] != d or W.shape[1] not in (1, 2):
-        raise ValueError(
-            f"theta.W must have shape (d, kappa) = ({d}, 1 or 2) for X with d = {d} columns (the exact likelihood "
-            f"exists for kappa <= 2); got {W.shape}."
-        )
-    if b.shape != (d,):
-        raise ValueError(f"theta.b must have shape ({d},) for X with d = {d} columns; got {b.shape}.")
-    if lg.shape != ():
-        raise ValueError(f"theta.log_gamma must be a scalar, got shape {lg.shape}.")
-    for name, v in (("W", W), ("b", b), ("log_gamma", lg)):
-        if not np.all(np.isfinite(v)):
-            raise ValueError(f"theta.{name} contains NaN or inf; pass finite parameters.")
-    if not (np.isfinite(np.exp(lg)) and np.exp(lg) > 0):
-        raise ValueError(f"gamma = exp(theta.log_gamma) = exp({float(lg)!r}) must be finite and > 0.")
-    return DecoderParams(jnp.asarray(W), jnp.asarray(b), jnp.asarray(lg))
+    """θ as float64 `DecoderParams` (a `VAEParams` gives its θ part), shapes and values checked by
+    `landscape.marginal`'s own check."""
+    return _check_theta(theta, d)[0]
 
 
 def _eq5_to_nats(energy, d, kappa):
