@@ -30,8 +30,8 @@ import jax.numpy as jnp
 import numpy as np
 
 import landscape
-from landscape._provenance import save_json, versions
-from landscape.energy import energy_objective
+from landscape.common.provenance import save_json, versions
+from landscape.core.energy import energy_objective
 
 D, KAPPA = 20, 5
 

@@ -19,7 +19,7 @@ import jax.numpy as jnp
 import numpy as np
 
 import landscape
-from landscape.energy import _energy, _energy_mc_samples
+from landscape.core.energy import _energy, _energy_mc_samples
 
 
 def batch_params(rng, R, n, d, kappa):

@@ -26,7 +26,7 @@ import jax.numpy as jnp
 import numpy as np
 
 import landscape
-from landscape.marginal import DecoderParams, log_marginal_points
+from landscape.core.marginal import DecoderParams, log_marginal_points
 
 
 def gauss_hermite_log_p(theta, X, alpha, z, log_w):

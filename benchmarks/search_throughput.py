@@ -30,9 +30,9 @@ import jax.numpy as jnp
 import numpy as np
 
 import landscape
-from landscape._provenance import save_json
-from landscape.moments import expected_sq_error_elementwise
-from landscape.search import _descend_one, _run_chunk, init_params
+from landscape.analysis.search import _descend_one, _run_chunk, init_params
+from landscape.common.provenance import save_json
+from landscape.core.moments import expected_sq_error_elementwise
 
 
 def _load_peer():
@@ -83,7 +83,7 @@ def flops_and_bound(X, alpha, kappa, R, steps):
     """
     import optax
 
-    from landscape.energy import _energy
+    from landscape.core.energy import _energy
 
     Xj = jnp.asarray(X)
     P0 = init_params(X, kappa, np.arange(R), 0)

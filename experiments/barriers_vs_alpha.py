@@ -35,8 +35,8 @@ from pathlib import Path
 import numpy as np
 
 import landscape
-from landscape._provenance import save_json
-from landscape.paths import prop1_path
+from landscape.analysis.paths import prop1_path
+from landscape.common.provenance import save_json
 
 ATTEMPTS = (("profile", "profile"), ("profile", "straight"), ("witness", "profile"), ("witness", "straight"))
 

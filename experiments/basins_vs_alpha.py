@@ -26,7 +26,7 @@ from pathlib import Path
 import numpy as np
 
 import landscape
-from landscape._provenance import save_json
+from landscape.common.provenance import save_json
 
 
 def line_data(n: int, noise: float, seed: int) -> np.ndarray:

@@ -31,9 +31,9 @@ from pathlib import Path
 import numpy as np
 
 import landscape  # noqa: F401  (float64)
-from landscape import linear_conditional as LC
-from landscape._provenance import save_json
-from landscape.multistart import multistart
+from landscape.common.provenance import save_json
+from landscape.models import linear_conditional as LC
+from landscape.tools.multistart import multistart
 
 KL_TOL = 1e-8
 

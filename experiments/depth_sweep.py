@@ -125,7 +125,7 @@ class Progress:
 
 
 def build_parser():
-    from landscape._cli import ArgumentParser
+    from landscape.cli.args import ArgumentParser
 
     ap = ArgumentParser(
         prog="depth_sweep.py", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -234,7 +234,7 @@ def load_if_done(path: Path, config: dict):
 
 
 def train_config(cfg: dict, model: str, depth: int):
-    from landscape.deep import TrainConfig
+    from landscape.models.deep import TrainConfig
 
     return TrainConfig(
         kind="ae" if model == "ae" else "vae",
@@ -254,7 +254,7 @@ def gamma_prime_for(result, i, X, cfg, gamma_star) -> dict:
     import jax.numpy as jnp
     from flax import nnx
 
-    from landscape.deep import cast_state, decoder_of, gamma_prime
+    from landscape.models.deep import cast_state, decoder_of, gamma_prime
 
     rng = np.random.default_rng(np.random.SeedSequence([cfg["data_seed"], 11]))
     m = min(cfg["gamma_prime_points"], X.shape[0])
@@ -289,7 +289,7 @@ def collapsed_check(X, depth: int, cfg: dict) -> dict:
     from jax.flatten_util import ravel_pytree
 
     import landscape
-    from landscape.deep import antithetic_normal, collapsed_energy_deep, collapsed_vae, vae_energy
+    from landscape.models.deep import antithetic_normal, collapsed_energy_deep, collapsed_vae, vae_energy
 
     t0 = time.perf_counter()
     rng = np.random.default_rng(np.random.SeedSequence([cfg["data_seed"], 13]))
@@ -323,8 +323,8 @@ def collapsed_check(X, depth: int, cfg: dict) -> dict:
 
 def run_group(X, cfg, model, depth, seeds, out, progress, units_per_epoch):
     """Train ``seeds`` of (depth, model) together, evaluate each in float64, save one JSON per seed."""
-    from landscape._provenance import save_json
-    from landscape.deep import evaluate_ae, evaluate_vae, train
+    from landscape.common.provenance import save_json
+    from landscape.models.deep import evaluate_ae, evaluate_vae, train
 
     tc = train_config(cfg, model, depth)
     label = f"depth {depth}, {model}, seeds {list(seeds)}"
@@ -608,8 +608,8 @@ def main(argv=None) -> int:
         ap.error(f"--out {out}: cannot create the folder ({err.strerror})")
 
     import landscape  # noqa: F401  (float64 for the evaluations)
-    from landscape._provenance import save_json
-    from landscape.deep import load_dataset
+    from landscape.common.provenance import save_json
+    from landscape.models.deep import load_dataset
 
     try:
         X = load_dataset(cfg["data"], path=cfg["data_path"], n=cfg["n"], seed=cfg["data_seed"])

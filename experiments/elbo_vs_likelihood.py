@@ -39,7 +39,7 @@ from pathlib import Path
 import numpy as np
 
 import landscape
-from landscape._provenance import save_json
+from landscape.common.provenance import save_json
 
 QUICK = {
     "alphas": [0.5],

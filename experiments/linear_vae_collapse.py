@@ -52,9 +52,9 @@ from pathlib import Path
 import numpy as np
 
 import landscape  # noqa: F401  (float64)
-from landscape import linear as L
-from landscape._provenance import save_json
-from landscape.multistart import multistart
+from landscape.common.provenance import save_json
+from landscape.models import linear as L
+from landscape.tools.multistart import multistart
 
 PUBLISHED_MNIST = 941.6543  # Lucas et al.'s notebook: pPCA MLE, first 1000 MNIST train images, q = 200, np.cov
 EPS = DELTA = 0.01

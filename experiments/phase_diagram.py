@@ -24,7 +24,7 @@ from pathlib import Path
 import numpy as np
 
 import landscape
-from landscape._provenance import save_json
+from landscape.common.provenance import save_json
 
 
 def prop1_data(seed: int) -> np.ndarray:

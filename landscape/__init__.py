@@ -12,10 +12,8 @@ import jax
 
 jax.config.update("jax_enable_x64", True)
 
-__version__ = "0.1.0"
-
-from landscape import datasets, linear, linear_conditional, linear_hierarchical, paths  # noqa: E402
-from landscape.basins import (  # noqa: E402
+from landscape.analysis import paths  # noqa: E402
+from landscape.analysis.basins import (  # noqa: E402
     CATEGORIES,
     BasinStats,
     Minimum,
@@ -26,42 +24,15 @@ from landscape.basins import (  # noqa: E402
     kl_per_dim,
     wilson_interval,
 )
-from landscape.certificate import (  # noqa: E402
+from landscape.analysis.certificate import (  # noqa: E402
     CollapsedReport,
     PathReport,
     Prop1Certificate,
     certify_prop1,
     reconstruction_path,
 )
-from landscape.collapsed import (  # noqa: E402
-    collapsed_energy,
-    collapsed_point,
-    collapsed_spectrum,
-    data_covariance,
-    gamma_bar,
-    n_negative_affine,
-)
-from landscape.curvature import (  # noqa: E402
-    EigenEstimates,
-    LanczosResult,
-    SpectralDensity,
-    block_shares,
-    dense_hessian,
-    hvp,
-    lanczos,
-    spectral_density,
-)
-from landscape.datasets import Prop1Dataset, prop1_dataset  # noqa: E402
-from landscape.elbo_gap import ElboGap, OptimalPhi, elbo_gap, optimal_phi  # noqa: E402
-from landscape.energy import (  # noqa: E402
-    energy,
-    energy_mc,
-    energy_mc_samples,
-    energy_objective,
-    energy_terms,
-    expected_sq_error,
-)
-from landscape.gamma import (  # noqa: E402
+from landscape.analysis.elbo_gap import ElboGap, OptimalPhi, elbo_gap, optimal_phi  # noqa: E402
+from landscape.analysis.gamma import (  # noqa: E402
     GammaSweep,
     GammaThresholds,
     LiteralProp2,
@@ -74,14 +45,14 @@ from landscape.gamma import (  # noqa: E402
     sweep_gamma,
     trivial_energy,
 )
-from landscape.likelihood_basins import (  # noqa: E402
+from landscape.analysis.likelihood_basins import (  # noqa: E402
     BasinComparison,
     MinimumReport,
     compare_basins,
     decoder_signal,
     likelihood_multistart,
 )
-from landscape.likelihood_collapsed import (  # noqa: E402
+from landscape.analysis.likelihood_collapsed import (  # noqa: E402
     CollapsedEvidence,
     DirectionEvidence,
     SlicePair,
@@ -91,7 +62,71 @@ from landscape.likelihood_collapsed import (  # noqa: E402
     coordinate_directions,
     tail_prediction,
 )
-from landscape.linear import (  # noqa: E402
+from landscape.analysis.paths import (  # noqa: E402
+    FilterDirection,
+    MinimumEnergyPath,
+    Profile1D,
+    Slice1D,
+    Slice2D,
+    filter_normalized_direction,
+    minimum_energy_path,
+    profile_1d,
+    prop1_path,
+    segment_direction,
+    slice_1d,
+    slice_2d,
+)
+from landscape.analysis.profiles import (  # noqa: E402
+    Direction,
+    Profile,
+    affine_descent_directions,
+    barrier_profiles,
+    energy_profile,
+    random_directions,
+)
+from landscape.analysis.schur import SchurInertia, block_inertia, hessian_blocks, schur_inertia  # noqa: E402
+from landscape.analysis.search import InitScales, SearchResult, init_params, search  # noqa: E402
+from landscape.analysis.spectrum import Spectrum, grad_norm, gradient, hessian, inertia, spectrum  # noqa: E402
+from landscape.analysis.stationary import (  # noqa: E402
+    Mode,
+    StationaryCertificate,
+    certify,
+    certify_minima,
+    certify_stationary,
+)
+from landscape.analysis.two_stage import LIBI_LABEL, TwoStageFit, two_stage_fit  # noqa: E402
+from landscape.common.provenance import __version__  # noqa: E402
+from landscape.core import datasets  # noqa: E402
+from landscape.core.collapsed import (  # noqa: E402
+    collapsed_energy,
+    collapsed_point,
+    collapsed_spectrum,
+    data_covariance,
+    gamma_bar,
+    n_negative_affine,
+)
+from landscape.core.datasets import Prop1Dataset, prop1_dataset  # noqa: E402
+from landscape.core.energy import (  # noqa: E402
+    energy,
+    energy_mc,
+    energy_mc_samples,
+    energy_objective,
+    energy_terms,
+    expected_sq_error,
+)
+from landscape.core.marginal import (  # noqa: E402
+    DecoderParams,
+    LogMarginal,
+    decoder_params,
+    log_likelihood,
+    log_marginal,
+    log_marginal_points,
+    marginal_energy,
+)
+from landscape.core.moments import soft_threshold, soft_threshold_moments  # noqa: E402
+from landscape.core.params import VAEParams  # noqa: E402
+from landscape.models import linear, linear_conditional, linear_hierarchical  # noqa: E402
+from landscape.models.linear import (  # noqa: E402
     LinearVAEParams,
     PPCAFit,
     PPCAStationaryPoint,
@@ -111,7 +146,7 @@ from landscape.linear import (  # noqa: E402
     ppca_stationary_points,
     predicted_collapsed,
 )
-from landscape.linear_conditional import (  # noqa: E402
+from landscape.models.linear_conditional import (  # noqa: E402
     CVAEOptimum,
     CVAEParams,
     CVAEStatistics,
@@ -121,7 +156,7 @@ from landscape.linear_conditional import (  # noqa: E402
     cvae_optimum,
     cvae_statistics,
 )
-from landscape.linear_hierarchical import (  # noqa: E402
+from landscape.models.linear_hierarchical import (  # noqa: E402
     HVAEOptimum,
     HVAEParams,
     HVAEStatistics,
@@ -131,52 +166,18 @@ from landscape.linear_hierarchical import (  # noqa: E402
     hvae_optimum,
     hvae_statistics,
 )
-from landscape.marginal import (  # noqa: E402
-    DecoderParams,
-    LogMarginal,
-    decoder_params,
-    log_likelihood,
-    log_marginal,
-    log_marginal_points,
-    marginal_energy,
+from landscape.tools.curvature import (  # noqa: E402
+    EigenEstimates,
+    LanczosResult,
+    SpectralDensity,
+    block_shares,
+    dense_hessian,
+    hvp,
+    lanczos,
+    spectral_density,
 )
-from landscape.moments import soft_threshold, soft_threshold_moments  # noqa: E402
-from landscape.multistart import MultiStartResult, multistart  # noqa: E402
-from landscape.optimize import NewtonResult, newton_minimize  # noqa: E402
-from landscape.params import VAEParams  # noqa: E402
-from landscape.paths import (  # noqa: E402
-    FilterDirection,
-    MinimumEnergyPath,
-    Profile1D,
-    Slice1D,
-    Slice2D,
-    filter_normalized_direction,
-    minimum_energy_path,
-    profile_1d,
-    prop1_path,
-    segment_direction,
-    slice_1d,
-    slice_2d,
-)
-from landscape.profiles import (  # noqa: E402
-    Direction,
-    Profile,
-    affine_descent_directions,
-    barrier_profiles,
-    energy_profile,
-    random_directions,
-)
-from landscape.schur import SchurInertia, block_inertia, hessian_blocks, schur_inertia  # noqa: E402
-from landscape.search import InitScales, SearchResult, init_params, search  # noqa: E402
-from landscape.spectrum import Spectrum, grad_norm, gradient, hessian, inertia, spectrum  # noqa: E402
-from landscape.stationary import (  # noqa: E402
-    Mode,
-    StationaryCertificate,
-    certify,
-    certify_minima,
-    certify_stationary,
-)
-from landscape.two_stage import LIBI_LABEL, TwoStageFit, two_stage_fit  # noqa: E402
+from landscape.tools.multistart import MultiStartResult, multistart  # noqa: E402
+from landscape.tools.newton import NewtonResult, newton_minimize  # noqa: E402
 
 __all__ = [
     "deep",
@@ -341,10 +342,78 @@ __all__ = [
 ]
 
 
+# Module paths of landscape 0.1 (documented in the README) stay importable: ``import
+# landscape.search``, ``from landscape.linear import ppca_mle``. They are registered here,
+# at import, so that importing one never rebinds a public function of the same name.
+_MODULE_PATHS = {
+    "basins": "analysis.basins",
+    "certificate": "analysis.certificate",
+    "collapsed": "core.collapsed",
+    "curvature": "tools.curvature",
+    "elbo_gap": "analysis.elbo_gap",
+    "energy": "core.energy",
+    "gamma": "analysis.gamma",
+    "likelihood_basins": "analysis.likelihood_basins",
+    "likelihood_collapsed": "analysis.likelihood_collapsed",
+    "marginal": "core.marginal",
+    "moments": "core.moments",
+    "multistart": "tools.multistart",
+    "optimize": "tools.newton",
+    "params": "core.params",
+    "profiles": "analysis.profiles",
+    "prop2_analysis": "analysis.prop2_analysis",
+    "schur": "analysis.schur",
+    "search": "analysis.search",
+    "spectrum": "analysis.spectrum",
+    "stationary": "analysis.stationary",
+    "two_stage": "analysis.two_stage",
+}
+
+
+def _register_module_paths():
+    import importlib
+    import sys
+
+    for old, new in _MODULE_PATHS.items():
+        sys.modules.setdefault(f"landscape.{old}", importlib.import_module(f"landscape.{new}"))
+    for old in ("datasets", "paths", "linear", "linear_conditional", "linear_hierarchical"):
+        sys.modules.setdefault(f"landscape.{old}", globals()[old])
+    sys.meta_path.insert(0, _DeepFinder())
+
+
+class _DeepFinder:
+    """``landscape.deep[.x]`` is ``landscape.models.deep[.x]``, imported on first use (it pulls in Flax)."""
+
+    @staticmethod
+    def find_spec(name, path=None, target=None):
+        if name != "landscape.deep" and not name.startswith("landscape.deep."):
+            return None
+        import importlib.util
+
+        target = name.replace("landscape.deep", "landscape.models.deep", 1)
+        return importlib.util.spec_from_loader(name, _DeepLoader(target))
+
+
+class _DeepLoader:
+    def __init__(self, target):
+        self.target = target
+
+    def create_module(self, spec):
+        import importlib
+
+        return importlib.import_module(self.target)
+
+    def exec_module(self, module):
+        pass
+
+
+_register_module_paths()
+
+
 def __getattr__(name):
     """``landscape.deep`` (the Flax models of Section 6) is imported on first use: it pulls in Flax."""
     if name == "deep":
         import importlib
 
-        return importlib.import_module("landscape.deep")
+        return importlib.import_module("landscape.models.deep")
     raise AttributeError(f"module 'landscape' has no attribute {name!r}")

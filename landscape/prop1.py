@@ -7,7 +7,7 @@ Example::
 
 from __future__ import annotations
 
-from landscape._cli import (
+from landscape.cli.args import (
     ArgumentParser,
     add_dataset_args,
     add_output_args,
@@ -64,7 +64,7 @@ def main(argv=None) -> int:
     print(cert.report())
     payload = cert.to_dict()
     if found is not None:
-        from landscape._report import format_certificates, format_search
+        from landscape.analysis.report import format_certificates, format_search
 
         stats = landscape.basin_stats(found)
         certs = landscape.certify_minima(found, stats, data.X)
@@ -79,7 +79,7 @@ def main(argv=None) -> int:
         }
     write_json(args.json, payload, "landscape.prop1", argv)
     if args.plot:
-        from landscape.plotting import plot_prop1
+        from landscape.cli.plotting import plot_prop1
 
         plot_prop1(cert, args.plot)
         print(f"wrote {args.plot}")

@@ -7,7 +7,7 @@ Example::
 
 from __future__ import annotations
 
-from landscape._cli import (
+from landscape.cli.args import (
     ArgumentParser,
     add_dataset_args,
     add_output_args,
@@ -62,7 +62,7 @@ def main(argv=None) -> int:
     import numpy as np
 
     import landscape
-    from landscape.prop2_analysis import analyse_prop2
+    from landscape.analysis.prop2_analysis import analyse_prop2
 
     try:
         data_alpha = args.alpha if args.data_alpha is None else args.data_alpha
@@ -81,7 +81,7 @@ def main(argv=None) -> int:
     print(result.report())
     write_json(args.json, {**result.to_dict(), "data": {**data.config(), "noise": args.noise}}, "landscape.prop2", argv)
     if args.plot:
-        from landscape.plotting import plot_prop2
+        from landscape.cli.plotting import plot_prop2
 
         plot_prop2(result, args.plot)
         print(f"wrote {args.plot}")

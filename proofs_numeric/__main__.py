@@ -50,7 +50,7 @@ def table(claims: list[Claim]) -> str:
 
 def report(claims: list[Claim], fast: bool, seconds: float) -> str:
     """REPORT.md: the summary table, then each claim's derivations (LaTeX) and numbers."""
-    from landscape._provenance import versions
+    from landscape.common.provenance import versions
 
     v = versions()
     passed = sum(c.passed for c in claims)

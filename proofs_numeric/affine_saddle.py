@@ -16,7 +16,7 @@ import numpy as np
 from jax.flatten_util import ravel_pytree
 
 import landscape
-from landscape.energy import energy_objective
+from landscape.core.energy import energy_objective
 from proofs_numeric._claim import Check, Claim, main, timed
 from proofs_numeric._common import random_data
 

@@ -26,8 +26,8 @@ import jax.numpy as jnp
 import numpy as np
 
 from landscape import affine_optimum, affine_optimum_energy, data_covariance, energy
-from landscape.linear import ppca_log_likelihood, ppca_posterior
-from landscape.params import VAEParams
+from landscape.core.params import VAEParams
+from landscape.models.linear import ppca_log_likelihood, ppca_posterior
 from proofs_numeric._claim import Check, Claim, main, timed
 from proofs_numeric._common import random_data, rel_error
 

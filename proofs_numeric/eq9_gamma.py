@@ -16,7 +16,7 @@ import jax.numpy as jnp
 import numpy as np
 
 import landscape
-from landscape.energy import energy_objective
+from landscape.core.energy import energy_objective
 from proofs_numeric._claim import Check, Claim, main, timed
 from proofs_numeric._common import random_data
 

@@ -37,7 +37,7 @@ import jax.numpy as jnp
 import numpy as np
 import sympy as sp
 
-from landscape.linear import ppca_log_likelihood, ppca_stationary_point
+from landscape.models.linear import ppca_log_likelihood, ppca_stationary_point
 from proofs_numeric._claim import Check, Claim, Derivation, main, timed
 from proofs_numeric._common import TOL_SYMBOLIC, random_data
 

@@ -19,7 +19,7 @@ import math
 import numpy as np
 
 import landscape
-from landscape.linear import ppca_log_likelihood
+from landscape.models.linear import ppca_log_likelihood
 from proofs_numeric._claim import Check, Claim, main, timed
 
 __all__ = ["affine_gamma_prime", "run"]

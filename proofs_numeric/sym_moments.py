@@ -23,7 +23,7 @@ import mpmath
 import numpy as np
 import sympy as sp
 
-from landscape.moments import expected_sq_error_elementwise, soft_threshold_moments
+from landscape.core.moments import expected_sq_error_elementwise, soft_threshold_moments
 from proofs_numeric._claim import Check, Claim, Derivation, main, timed
 from proofs_numeric._common import TOL_SYMBOLIC
 

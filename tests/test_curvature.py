@@ -8,8 +8,8 @@ from conftest import random_data, random_params
 from jax.flatten_util import ravel_pytree
 
 import landscape
-from landscape import curvature as C
-from landscape.energy import energy_objective as f
+from landscape.core.energy import energy_objective as f
+from landscape.tools import curvature as C
 
 
 @pytest.fixture(scope="module")

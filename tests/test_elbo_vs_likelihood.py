@@ -18,8 +18,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import landscape
-from landscape.likelihood_collapsed import _tail_cov
-from landscape.marginal import DecoderParams, marginal_energy
+from landscape.analysis.likelihood_collapsed import _tail_cov
+from landscape.core.marginal import DecoderParams, marginal_energy
 
 ROOT = Path(__file__).resolve().parents[1]
 _value_and_grad = jax.jit(jax.value_and_grad(marginal_energy))

@@ -27,10 +27,10 @@ from hypothesis import strategies as st
 from scipy.stats import multivariate_normal
 
 import landscape
-from landscape import linear as L
-from landscape.curvature import dense_hessian
-from landscape.multistart import multistart
-from landscape.stationary import certify
+from landscape.analysis.stationary import certify
+from landscape.models import linear as L
+from landscape.tools.curvature import dense_hessian
+from landscape.tools.multistart import multistart
 
 ROOT = Path(__file__).resolve().parents[1]
 

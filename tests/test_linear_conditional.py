@@ -18,9 +18,9 @@ from hypothesis import strategies as st
 from jax.flatten_util import ravel_pytree
 
 import landscape
-from landscape import linear_conditional as LC
-from landscape.multistart import multistart
-from landscape.stationary import certify
+from landscape.analysis.stationary import certify
+from landscape.models import linear_conditional as LC
+from landscape.tools.multistart import multistart
 
 _INITS: dict = {}
 _VALUE_AND_GRAD = jax.jit(jax.value_and_grad(LC.cvae_objective))
@@ -437,7 +437,7 @@ def test_bad_inputs_raise_value_errors_naming_the_argument():
 def test_result_objects_serialise():
     import json
 
-    from landscape._provenance import to_jsonable
+    from landscape.common.provenance import to_jsonable
 
     X, Y = mixed_data()
     stats = LC.cvae_statistics(X, Y)

@@ -18,10 +18,10 @@ from hypothesis import strategies as st
 from jax.flatten_util import ravel_pytree
 
 import landscape  # noqa: F401  (float64)
-from landscape import linear_hierarchical as LH
-from landscape.curvature import dense_hessian
-from landscape.multistart import multistart
-from landscape.stationary import certify
+from landscape.analysis.stationary import certify
+from landscape.models import linear_hierarchical as LH
+from landscape.tools.curvature import dense_hessian
+from landscape.tools.multistart import multistart
 
 THEIRS = dict(sigma1=1.0, beta1=1.0, beta2=2.0)  # their script: σ₁ = 1, β₁ = 1, β₂ = 2, η_enc = η_dec = 1
 _INITS: dict = {}
@@ -353,7 +353,7 @@ def test_bad_inputs_raise_value_errors_naming_the_argument():
 def test_result_objects_serialise():
     import json
 
-    from landscape._provenance import to_jsonable
+    from landscape.common.provenance import to_jsonable
 
     stats = LH.hvae_statistics(data())
     opt = LH.hvae_optimum(stats, 5, 5, **THEIRS)

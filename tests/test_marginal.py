@@ -31,10 +31,10 @@ from jax.flatten_util import ravel_pytree
 from scipy import integrate
 
 import landscape
-from landscape.curvature import dense_hessian
-from landscape.energy import energy
-from landscape.gamma import affine_optimum
-from landscape.marginal import (
+from landscape.analysis.gamma import affine_optimum
+from landscape.analysis.stationary import certify
+from landscape.core.energy import energy
+from landscape.core.marginal import (
     DecoderParams,
     LogMarginal,
     decoder_params,
@@ -43,8 +43,8 @@ from landscape.marginal import (
     log_marginal_points,
     marginal_energy,
 )
-from landscape.moments import soft_threshold
-from landscape.stationary import certify
+from landscape.core.moments import soft_threshold
+from landscape.tools.curvature import dense_hessian
 
 N, D = 5, 3
 LOG_2PI = math.log(2 * math.pi)

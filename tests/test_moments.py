@@ -120,7 +120,7 @@ def test_soft_threshold_avoids_both_autodiff_traps():
     alpha=st.sampled_from([0.0, 0.05, 0.3, 1.0]),
 )
 def test_expected_sq_error_matches_quadrature_and_its_gradient_fd(y, m, v, alpha):
-    from landscape.moments import expected_sq_error_elementwise as e
+    from landscape.core.moments import expected_sq_error_elementwise as e
 
     e1, e2 = quadrature_moments(m, v, alpha)
     assert float(e(y, m, v, alpha)) == pytest.approx((y - e1) ** 2 + e2, rel=1e-9, abs=1e-12)

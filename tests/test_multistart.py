@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 import landscape
-from landscape.multistart import multistart
+from landscape.tools.multistart import multistart
 
 
 class Pair(NamedTuple):

@@ -15,8 +15,8 @@ from conftest import random_params
 
 import landscape
 from landscape import paths
-from landscape.energy import energy_objective
-from landscape.optimize import newton_minimize
+from landscape.core.energy import energy_objective
+from landscape.tools.newton import newton_minimize
 
 # ---------------------------------------------------------------------------------------
 # Slices

@@ -13,7 +13,7 @@ from conftest import random_data
 from scipy.stats import multivariate_normal
 
 import landscape
-from landscape.linear import ppca_log_likelihood, ppca_posterior, ppca_stationary_point
+from landscape.models.linear import ppca_log_likelihood, ppca_posterior, ppca_stationary_point
 from proofs_numeric import elbo_equals_likelihood
 
 

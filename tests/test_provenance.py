@@ -3,7 +3,7 @@ import json
 import numpy as np
 
 import landscape
-from landscape._provenance import save_json, to_jsonable, versions
+from landscape.common.provenance import save_json, to_jsonable, versions
 
 
 def test_float64_is_on():

@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 
 import landscape
 from landscape import schur
-from landscape.gamma import affine_optimum
+from landscape.analysis.gamma import affine_optimum
 
 
 def dense_counts(H, tol):

@@ -10,7 +10,7 @@ from conftest import random_data
 
 import landscape
 from landscape import VAEParams, basin_stats, canonicalize, search
-from landscape.basins import active_dims, categorize, wilson_interval
+from landscape.analysis.basins import active_dims, categorize, wilson_interval
 
 
 def L_min(X, kappa):

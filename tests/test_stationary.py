@@ -8,7 +8,7 @@ import pytest
 from conftest import random_data, random_params
 
 import landscape
-from landscape.gamma import affine_optimum
+from landscape.analysis.gamma import affine_optimum
 from landscape.prop1 import main
 
 

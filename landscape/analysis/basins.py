@@ -1,0 +1,311 @@
+"""Where restarts end: active dimensions, categories, distinct minima, basin fractions.
+
+Collapse is a set, not a point (MATH.md §4): at α > 0, endpoints in the collapsed
+basin have W small but not zero. So endpoints are classified by the information that
+passes through the latent, measured by the per-dimension KL
+
+    KL_ik = ½ (μ_ik² + σ_ik² − log σ_ik² − 1),
+
+with Lucas et al.'s (ε, δ)-collapse: dimension k is collapsed if KL_ik < ε for at least a
+1 − δ fraction of the points (defaults ε = δ = 0.01).
+
+Categories (in this order of precedence):
+  failed          the restart went non-finite;
+  reconstructing  not stationary (‖∇L‖ > gtol after polishing), γ ≤ gamma_ratio · γ̄ and
+                  below the collapsed energy: γ is being driven towards 0 along a
+                  perfect-reconstruction path, where eq. (5) is unbounded below (MATH.md §5),
+                  so the endpoint is not a minimum. A *converged* endpoint at small γ is a
+                  genuine (if degenerate) minimum and is classified and clustered as one.
+                  With γ held fixed the energy is bounded and nothing is reconstructing;
+  collapsed       no active dimension: q(z|x) ≈ p(z) for every point;
+  partial         some active dimensions, but fewer than the best (lowest-energy) restart;
+  other           everything else (as many active dimensions as the best restart).
+
+Distinct minima: endpoints are put in a canonical form that removes the latent
+symmetries (the sign and the order of latent dimensions; collapsed dimensions are
+zeroed, since collapse is a set), then clustered by energy and decoder parameters.
+A continuous symmetry is not removed: where λ_j(S) are equal (e.g. isotropic data at
+α = 0) the optimum is a rotation-invariant set and its members are listed apart.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from landscape.core.params import VAEParams
+
+__all__ = [
+    "CATEGORIES",
+    "kl_per_dim",
+    "active_dims",
+    "categorize",
+    "canonicalize",
+    "wilson_interval",
+    "Minimum",
+    "BasinStats",
+    "basin_stats",
+]
+
+CATEGORIES = ("collapsed", "partial", "reconstructing", "other", "failed")
+
+
+def kl_per_dim(mu, log_sigma) -> np.ndarray:
+    """KL(q(z_k|x_i) ‖ N(0, 1)) = ½(μ² + σ² − log σ² − 1), elementwise (…, n, κ)."""
+    mu, log_sigma = np.asarray(mu, dtype=float), np.asarray(log_sigma, dtype=float)
+    return 0.5 * (mu**2 + np.exp(2 * log_sigma) - 2 * log_sigma - 1.0)
+
+
+def active_dims(params: VAEParams, *, eps: float = 0.01, delta: float = 0.01) -> np.ndarray:
+    """Boolean (…, κ): dimension k is active unless KL_ik < ε for ≥ (1 − δ) of the points."""
+    if not (np.isfinite(eps) and eps > 0):
+        raise ValueError(f"eps must be a finite number > 0, got {eps!r}.")
+    if not (np.isfinite(delta) and 0 <= delta < 1):
+        raise ValueError(f"delta must be in [0, 1), got {delta!r}.")
+    kl = kl_per_dim(params.mu, params.log_sigma)
+    collapsed_frac = np.mean(kl < eps, axis=-2)
+    return ~(collapsed_frac >= 1.0 - delta)
+
+
+def categorize(
+    energy,
+    gamma,
+    active,
+    failed,
+    *,
+    gamma_bar: float,
+    collapsed_energy: float,
+    gamma_ratio: float = 1e-6,
+    converged=None,
+    gamma_fixed: bool = False,
+) -> np.ndarray:
+    """The category of each endpoint (see the module docstring), as an array of str.
+
+    ``converged`` (per endpoint, optional): stationary endpoints are never
+    "reconstructing". ``gamma_fixed``: γ was held fixed, so nothing is reconstructing.
+    """
+    energy, gamma, active, failed = (np.atleast_1d(np.asarray(a)) for a in (energy, gamma, active, failed))
+    ok = ~failed & np.isfinite(energy)
+    moving = np.ones(energy.shape, bool) if converged is None else ~np.atleast_1d(np.asarray(converged, bool))
+    recon = ok & moving & (gamma <= gamma_ratio * gamma_bar) & (energy < collapsed_energy) & (not gamma_fixed)
+    best_active = int(active[np.argmin(np.where(ok, energy, np.inf))]) if np.any(ok) else 0
+    cat = np.full(energy.shape, "other", dtype=object)
+    cat[ok & (active < best_active)] = "partial"
+    cat[ok & (active == 0)] = "collapsed"
+    cat[recon] = "reconstructing"
+    cat[~ok] = "failed"
+    return cat.astype(str)
+
+
+def canonicalize(params: VAEParams, active, *, alpha: float = 0.0, seed: int = 0) -> VAEParams:
+    """Remove the latent symmetries of batched endpoints (leading axis = restart).
+
+    For each restart: collapsed dimensions get W_{:,k} = 0, μ_{:,k} = 0, log σ_{:,k} = 0
+    (collapse is a set; the point inside it is not meaningful). For α > 0 an output
+    coordinate j whose pre-activations stay in the dead zone is inert: if
+    max_i E π_α(u_ij)² ≤ 1e-10 γ, the row W_j moves the decoder's output by less than
+    1e-5 of its noise scale √γ, so that row of W is a flat set too, and is zeroed.
+    Then each active dimension's
+    sign is chosen so that rᵀ W_{:,k} > 0 for a fixed random vector r (robust, unlike the
+    sign of the largest entry when two entries are close); active dimensions are sorted
+    by ‖W_{:,k}‖ in decreasing order and placed first.
+    """
+    W = np.array(params.W, dtype=float)
+    mu = np.array(params.mu, dtype=float)
+    ls = np.array(params.log_sigma, dtype=float)
+    active = np.asarray(active, dtype=bool)
+    if W.ndim == 2:
+        return VAEParams(
+            *(
+                a[0]
+                for a in canonicalize(
+                    VAEParams(*(np.asarray(a)[None] for a in params)), active[None], alpha=alpha, seed=seed
+                )
+            )
+        )
+    R, d, k = W.shape
+    r = np.random.default_rng(np.random.SeedSequence([seed, 31])).normal(size=d)
+    if alpha > 0:
+        from landscape.core.moments import soft_threshold_moments
+
+        m = np.einsum("rnk,rdk->rnd", mu, W)
+        v = np.einsum("rnk,rdk->rnd", np.exp(2 * ls), W**2)
+        mean, var = (np.asarray(a) for a in soft_threshold_moments(m, v, float(alpha)))
+        gamma = np.exp(np.asarray(params.log_gamma, dtype=float)).reshape(R, 1)
+        inert = np.max(mean**2 + var, axis=1) <= 1e-10 * gamma  # (R, d)
+        W[inert] = 0.0
+    W[~active[:, None, :].repeat(d, axis=1)] = 0.0
+    inactive_n = ~active[:, None, :].repeat(mu.shape[1], axis=1)
+    mu[inactive_n] = 0.0
+    ls[inactive_n] = 0.0
+    sign = np.where(np.einsum("d,rdk->rk", r, W) < 0, -1.0, 1.0)
+    W *= sign[:, None, :]
+    mu *= sign[:, None, :]
+    norm = np.linalg.norm(W, axis=1)
+    order = np.argsort(-np.where(active, norm, -1.0), axis=1, kind="stable")
+    W = np.take_along_axis(W, order[:, None, :], axis=2)
+    mu = np.take_along_axis(mu, order[:, None, :], axis=2)
+    ls = np.take_along_axis(ls, order[:, None, :], axis=2)
+    return VAEParams(W=W, b=np.asarray(params.b), log_gamma=np.asarray(params.log_gamma), mu=mu, log_sigma=ls)
+
+
+def wilson_interval(k, n, z: float = 1.959963984540054) -> tuple[float, float]:
+    """The Wilson score interval for a binomial proportion k / n (95% by default)."""
+    if n <= 0:
+        return (0.0, 1.0)
+    p = k / n
+    den = 1.0 + z * z / n
+    centre = (p + z * z / (2 * n)) / den
+    half = z * np.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / den
+    return (float(max(0.0, centre - half)), float(min(1.0, centre + half)))
+
+
+@dataclass(frozen=True)
+class Minimum:
+    """One distinct endpoint cluster: its size, lowest energy, and representative."""
+
+    index: int  # the representative restart (lowest energy in the cluster)
+    count: int
+    energy: float
+    grad_norm: float
+    category: str
+    active: int
+    gamma: float
+    members: tuple[int, ...]
+
+    def to_dict(self) -> dict:
+        return {
+            "index": self.index,
+            "count": self.count,
+            "energy": self.energy,
+            "grad_norm": self.grad_norm,
+            "category": self.category,
+            "active": self.active,
+            "gamma": self.gamma,
+        }
+
+
+@dataclass(frozen=True)
+class BasinStats:
+    """Categories of every endpoint, basin fractions with 95% Wilson intervals, distinct minima.
+
+    ``distinct_minima`` lists the clusters of the endpoints that are candidate minima
+    (not failed, not reconstructing), lowest energy first. ``config`` holds the
+    tolerances used.
+    """
+
+    categories: np.ndarray
+    counts: dict
+    fractions: dict
+    intervals: dict
+    distinct_minima: tuple[Minimum, ...]
+    config: dict
+
+    def to_dict(self) -> dict:
+        return {
+            "restarts": int(self.categories.size),
+            "counts": self.counts,
+            "fractions": self.fractions,
+            "wilson_95": {k: list(v) for k, v in self.intervals.items()},
+            "distinct_minima": [m.to_dict() for m in self.distinct_minima],
+            "config": self.config,
+        }
+
+
+def _cluster(E, theta, etol, ptol):
+    """Greedy clustering in order of energy: same energy (relative etol) and parameters (ptol)."""
+    order = np.argsort(E, kind="stable")
+    reps: list[int] = []
+    members: dict[int, list[int]] = {}
+    for i in order:
+        for r in reps:
+            same_e = abs(E[i] - E[r]) <= etol * (1.0 + abs(E[r]))
+            same_p = np.linalg.norm(theta[i] - theta[r]) <= ptol * (1.0 + np.linalg.norm(theta[r]))
+            if same_e and same_p:
+                members[r].append(int(i))
+                break
+        else:
+            reps.append(int(i))
+            members[int(i)] = [int(i)]
+    return reps, members
+
+
+def basin_stats(
+    result,
+    *,
+    eps: float | None = None,
+    delta: float | None = None,
+    gamma_ratio: float = 1e-6,
+    energy_tol: float = 1e-6,
+    param_tol: float = 1e-3,
+) -> BasinStats:
+    """Classify the endpoints of a `SearchResult` and cluster the distinct minima.
+
+    Args:
+      result: a `landscape.SearchResult`.
+      eps, delta: (ε, δ)-collapse (default: those the search used).
+      gamma_ratio: γ ≤ gamma_ratio · γ̄ below the collapsed energy counts as reconstructing.
+      energy_tol, param_tol: two endpoints are one minimum if their energies agree to
+        energy_tol (relative) and their canonical decoder parameters (W, b, log γ) to
+        param_tol (relative).
+    """
+    eps = result.config.get("eps", 0.01) if eps is None else eps
+    delta = result.config.get("delta", 0.01) if delta is None else delta
+    act = active_dims(result.params, eps=eps, delta=delta)
+    n_active = act.sum(axis=-1)
+    failed = result.status == "non_finite"
+    cat = categorize(
+        result.energy,
+        result.gamma,
+        n_active,
+        failed,
+        gamma_bar=result.gamma_bar,
+        collapsed_energy=result.collapsed_energy,
+        gamma_ratio=gamma_ratio,
+        converged=result.status == "converged",
+        gamma_fixed=result.config.get("gamma") is not None,
+    )
+    R = cat.size
+    counts = {c: int(np.sum(cat == c)) for c in CATEGORIES}
+    fractions = {c: counts[c] / R for c in CATEGORIES}
+    intervals = {c: wilson_interval(counts[c], R) for c in CATEGORIES}
+
+    cand = np.nonzero((cat != "failed") & (cat != "reconstructing"))[0]
+    minima: list[Minimum] = []
+    if cand.size:
+        canon = canonicalize(
+            VAEParams(*(np.asarray(a)[cand] for a in result.params)), act[cand], alpha=result.config["alpha"]
+        )
+        # b is compared relative to the data mean, so an offset in the data does not loosen
+        # the resolution on W (the tolerance is relative to ‖θ‖)
+        b_rel = canon.b.reshape(cand.size, -1) - np.asarray(result.x_mean).reshape(1, -1)
+        theta = np.concatenate(
+            [canon.W.reshape(cand.size, -1), b_rel, canon.log_gamma.reshape(cand.size, 1)],
+            axis=1,
+        )
+        reps, members = _cluster(result.energy[cand], theta, energy_tol, param_tol)
+        for r in reps:
+            i = int(cand[r])
+            mem = tuple(int(cand[m]) for m in members[r])
+            minima.append(
+                Minimum(
+                    index=i,
+                    count=len(mem),
+                    energy=float(result.energy[i]),
+                    grad_norm=float(result.grad_norm[i]),
+                    category=str(cat[i]),
+                    active=int(n_active[i]),
+                    gamma=float(result.gamma[i]),
+                    members=mem,
+                )
+            )
+    config = {"eps": eps, "delta": delta, "gamma_ratio": gamma_ratio, "energy_tol": energy_tol, "param_tol": param_tol}
+    return BasinStats(
+        categories=cat,
+        counts=counts,
+        fractions=fractions,
+        intervals=intervals,
+        distinct_minima=tuple(minima),
+        config=config,
+    )

@@ -1,0 +1,317 @@
+"""The Proposition 1 certificate: both minima, measured (MATH.md §3–5).
+
+Proposition 1 (Dai, Wang & Wipf 2020): for any α > 0 there are data sets on which
+eq. (5) has a global minimum that reconstructs perfectly *and* a bad local minimum
+with q(z|x) = p(z) and p(x) = N(x̄, γ̄ I). `certify_prop1` checks both halves on a
+`Prop1Dataset`:
+
+- the reconstructing side: along μ_i = z_i, σ_i = t, γ = t² the energy falls without
+  bound, with slope dL/d log t → 2n(d − κ);
+- the collapsed side: the energy equals nd(1 + log γ̄) + nκ, the gradient vanishes,
+  the Hessian has no negative eigenvalue, and in the zero-curvature W directions the
+  re-minimised energy profile rises to a barrier before it can fall, in every
+  probed direction, including the affine-descent ones U = u_l e_kᵀ with λ_l > γ̄.
+
+The same point at α = 0 is computed for contrast: there it must be a strict saddle
+with κ·#{λ_l > γ̄} negative eigenvalues (MATH.md §4).
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+import jax.numpy as jnp
+import numpy as np
+
+from landscape.analysis.profiles import Profile, affine_descent_directions, barrier_profiles, random_directions
+from landscape.analysis.spectrum import Spectrum, grad_norm, spectrum
+from landscape.common import checks as V
+from landscape.core.collapsed import (
+    collapsed_energy,
+    collapsed_point,
+    collapsed_spectrum,
+    data_covariance,
+    gamma_bar,
+    n_negative_affine,
+)
+from landscape.core.datasets import Prop1Dataset
+from landscape.core.energy import _energy
+
+__all__ = ["CollapsedReport", "PathReport", "Prop1Certificate", "certify_prop1", "reconstruction_path"]
+
+
+@dataclass(frozen=True)
+class CollapsedReport:
+    """The collapsed point of MATH.md §3 at one α, with its evidence.
+
+    Attributes:
+      alpha: the soft threshold the point is examined at.
+      energy: L at the point; energy_formula: nd(1 + log γ̄) + nκ.
+      grad_norm: ‖∇L‖₂ there.
+      spectrum: the dense Hessian `Spectrum` (inertia at its ``tol``).
+      predicted: the exact spectrum of MATH.md §4, ascending.
+      spectrum_error: max |λ − λ_pred| / max|λ_pred|.
+      n_negative_predicted: κ·#{λ_l > γ̄} at α = 0, 0 for α > 0.
+      profiles: the re-minimised energy profiles along W = t·U.
+      barrier_height, barrier_t: the smallest barrier over the probed directions
+        (0 if some profile falls from t = 0) and where it sits.
+      barrier_shape: the shape of that profile; for "rises" the height is only a
+        lower bound (the profile never fell within the grid).
+    """
+
+    alpha: float
+    energy: float
+    energy_formula: float
+    grad_norm: float
+    spectrum: Spectrum
+    predicted: np.ndarray
+    spectrum_error: float
+    n_negative_predicted: int
+    profiles: tuple[Profile, ...]
+    barrier_height: float
+    barrier_t: float
+    barrier_shape: str
+
+    @property
+    def evidence_grad_norm(self) -> float:
+        """Worst inner-minimisation gradient over the parts of the profiles that count."""
+        return max(p.evidence_grad_norm for p in self.profiles)
+
+    def to_dict(self, arrays: bool = True) -> dict:
+        s = self.spectrum
+        out = {
+            "alpha": self.alpha,
+            "energy": self.energy,
+            "energy_formula": self.energy_formula,
+            "grad_norm": self.grad_norm,
+            "n_negative": s.n_negative,
+            "n_zero": s.n_zero,
+            "n_positive": s.n_positive,
+            "tol": s.tol,
+            "min_eigenvalue": s.min_eigenvalue,
+            "n_negative_predicted": self.n_negative_predicted,
+            "spectrum_error": self.spectrum_error,
+            "barrier_height": self.barrier_height,
+            "barrier_t": self.barrier_t,
+            "barrier_shape": self.barrier_shape,
+            "profiles": [p.to_dict(arrays) for p in self.profiles],
+        }
+        if arrays:
+            out["eigenvalues"] = s.eigenvalues.tolist()
+            out["predicted_eigenvalues"] = self.predicted.tolist()
+        return out
+
+
+@dataclass(frozen=True)
+class PathReport:
+    """Energies along the reconstructing path μ_i = z_i, σ_i = t, γ = t².
+
+    Attributes:
+      t: the path parameter, descending towards 0.
+      energy: L at each t.
+      slopes: dL/d log t between consecutive points.
+      slope: the last (smallest-t) slope; expected_slope: 2n(d − κ).
+      unbounded: energies strictly decreasing, slope within 1e-3 relative of
+        2n(d − κ) > 0, and the last energy below the collapsed energy.
+    """
+
+    t: np.ndarray
+    energy: np.ndarray
+    slopes: np.ndarray
+    slope: float
+    expected_slope: float
+    unbounded: bool
+
+    def to_dict(self) -> dict:
+        return {
+            "t": self.t.tolist(),
+            "energy": self.energy.tolist(),
+            "slopes": self.slopes.tolist(),
+            "slope": self.slope,
+            "expected_slope": self.expected_slope,
+            "unbounded": self.unbounded,
+        }
+
+
+def reconstruction_path(data: Prop1Dataset, t=None) -> PathReport:
+    """Evaluate eq. (5) along the witness's reconstructing path (MATH.md §5)."""
+    # Down to 1e-8: an entry of x whose pre-activation lies within δ of the kink ±α bends
+    # the slope near t ≈ δ, so the asymptotic slope shows only once t ≪ δ (δ ≈ 1e-4 occurs
+    # at n = 20; the energies stay exact in float64, the residual being 0 by construction).
+    t = np.logspace(0, -8, 17) if t is None else np.sort(np.asarray(t, dtype=float))[::-1]
+    if t.size < 2 or not np.all(np.isfinite(t)) or np.any(t <= 0):
+        raise ValueError("t must hold at least 2 finite values > 0.")
+    X = jnp.asarray(data.X)
+    E = np.array([float(_energy(data.witness.path_params(float(ti)), X, data.alpha)) for ti in t])
+    slopes = np.diff(E) / np.diff(np.log(t))
+    expected = 2.0 * data.n * (data.d - data.kappa)
+    slope = float(slopes[-1])
+    unbounded = bool(
+        np.all(np.diff(E) < 0)
+        and expected > 0
+        and abs(slope - expected) <= 1e-3 * expected
+        and E[-1] < collapsed_energy(data.X, data.kappa)
+    )
+    return PathReport(t=t, energy=E, slopes=slopes, slope=slope, expected_slope=expected, unbounded=unbounded)
+
+
+def _collapsed_report(X, kappa, alpha, directions, spectrum_rtol) -> CollapsedReport:
+    point = collapsed_point(X, kappa)
+    spec = spectrum(point, X, alpha, rtol=spectrum_rtol)
+    pred = collapsed_spectrum(X, kappa, alpha)
+    err = float(np.max(np.abs(spec.eigenvalues - pred)) / np.max(np.abs(pred)))
+    profiles = tuple(barrier_profiles(X, alpha, kappa, directions))
+    k = int(np.argmin([p.barrier_height for p in profiles]))
+    return CollapsedReport(
+        alpha=float(alpha),
+        energy=float(_energy(point, jnp.asarray(X), alpha)),
+        energy_formula=collapsed_energy(X, kappa),
+        grad_norm=grad_norm(point, X, alpha),
+        spectrum=spec,
+        predicted=pred,
+        spectrum_error=err,
+        n_negative_predicted=n_negative_affine(X, kappa) if float(alpha) == 0 else 0,
+        profiles=profiles,
+        barrier_height=profiles[k].barrier_height,
+        barrier_t=profiles[k].barrier_t,
+        barrier_shape=profiles[k].shape,
+    )
+
+
+@dataclass(frozen=True)
+class Prop1Certificate:
+    """Both halves of Proposition 1 on one data set, and the verdict.
+
+    Attributes:
+      data: the `Prop1Dataset`.
+      gamma_bar: γ̄; eigenvalues: λ(S), descending.
+      collapsed: the collapsed point at the data set's α.
+      affine: the same point at α = 0, for contrast (the same object when α = 0).
+      reconstruction: the reconstructing path.
+      checks: each condition of the verdict and whether it holds.
+      diagnostics: further cross-checks, reported but not part of the verdict: the
+        energy formula, the analytic spectra, and the α = 0 saddle's index.
+      verdict: "holds" if every check holds (α > 0 is one of them), else "fails".
+      config: the settings used; seconds: wall time of the certificate.
+    """
+
+    data: Prop1Dataset
+    gamma_bar: float
+    eigenvalues: np.ndarray
+    collapsed: CollapsedReport
+    affine: CollapsedReport
+    reconstruction: PathReport
+    checks: dict
+    diagnostics: dict
+    verdict: str
+    config: dict
+    seconds: float
+
+    @property
+    def holds(self) -> bool:
+        return self.verdict == "holds"
+
+    def to_dict(self, arrays: bool = True) -> dict:
+        return {
+            **self.data.config(),
+            "config": self.config,
+            "gamma_bar": self.gamma_bar,
+            "eigenvalues_S": self.eigenvalues.tolist(),
+            "collapsed": self.collapsed.to_dict(arrays),
+            "affine": self.affine.to_dict(arrays),
+            "reconstruction": self.reconstruction.to_dict(),
+            "checks": self.checks,
+            "diagnostics": self.diagnostics,
+            "verdict": self.verdict,
+            "seconds": self.seconds,
+            "witness": {
+                "W": self.data.witness.W.tolist(),
+                "b": self.data.witness.b.tolist(),
+            },
+            "X": self.data.X.tolist() if arrays else None,
+        }
+
+    def report(self) -> str:
+        """A readable account of the certificate (what ``python -m landscape.prop1`` prints)."""
+        from landscape.analysis.report import format_prop1
+
+        return format_prop1(self)
+
+
+def certify_prop1(
+    data: Prop1Dataset,
+    *,
+    n_random_directions: int = 2,
+    grad_tol: float = 1e-10,
+    spectrum_rtol: float = 1e-8,
+    path_t=None,
+) -> Prop1Certificate:
+    """Check both halves of Proposition 1 on a data set from `prop1_dataset`.
+
+    Args:
+      data: a `Prop1Dataset` (its witness supplies the reconstructing path).
+      n_random_directions: random W directions probed besides the affine-descent ones.
+      grad_tol: the collapsed point counts as stationary if ‖∇L‖₂ ≤ grad_tol · max(1, |L|)
+        (relative, as in `search`: on data with a tiny γ̄ the energy and its rounding
+        errors scale like 1/γ̄).
+      spectrum_rtol: |λ| ≤ spectrum_rtol · max|λ| counts as a zero eigenvalue.
+      path_t: t values of the reconstructing path (default 10⁰ … 10⁻⁸, half-decade steps).
+
+    Returns:
+      A `Prop1Certificate`; ``verdict`` is "holds" only if α > 0, the gradient is
+      ≤ grad_tol · max(1, |L|), no eigenvalue is negative, every probed profile rises to a positive
+      barrier (with converged inner minimisations), and the path is unbounded below.
+    """
+    if not isinstance(data, Prop1Dataset):
+        raise ValueError(
+            f"data must be a Prop1Dataset from landscape.datasets.prop1_dataset, got {type(data).__name__}."
+        )
+    n_random_directions = V.check_size("n_random_directions", n_random_directions, 0)
+    t0 = time.perf_counter()
+    X, kappa, alpha = data.X, data.kappa, data.alpha
+    directions = affine_descent_directions(X, kappa) + random_directions(data.d, kappa, n_random_directions, data.seed)
+    if not directions:
+        raise ValueError("no direction to probe: the data are isotropic and n_random_directions = 0.")
+    collapsed = _collapsed_report(X, kappa, alpha, directions, spectrum_rtol)
+    affine = collapsed if alpha == 0 else _collapsed_report(X, kappa, 0.0, directions, spectrum_rtol)
+    path = reconstruction_path(data, path_t)
+
+    inner_ok = collapsed.evidence_grad_norm <= 1e-8 * max(1.0, abs(collapsed.energy))  # relative, as grad_tol
+    checks = {
+        "alpha_positive": alpha > 0,
+        "stationary": collapsed.grad_norm <= grad_tol * max(1.0, abs(collapsed.energy)),
+        "no_negative_curvature": collapsed.spectrum.n_negative == 0,
+        "barrier_every_direction": all(p.shape in ("barrier", "rises") for p in collapsed.profiles),
+        "affine_descent_directions_probed": any(p.direction.kind == "affine_descent" for p in collapsed.profiles),
+        "profiles_converged": inner_ok,
+        "reconstruction_unbounded": path.unbounded,
+    }
+    diagnostics = {
+        "energy_matches_formula": abs(collapsed.energy - collapsed.energy_formula)
+        <= 1e-10 * max(1.0, abs(collapsed.energy_formula)),
+        "spectrum_matches_analytic": collapsed.spectrum_error <= 1e-8 and affine.spectrum_error <= 1e-8,
+        "affine_is_strict_saddle": affine.spectrum.n_negative > 0
+        and affine.spectrum.n_negative == affine.n_negative_predicted,
+    }
+    verdict = "holds" if all(checks.values()) else "fails"
+    config = {
+        "n_random_directions": n_random_directions,
+        "grad_tol": grad_tol,
+        "spectrum_rtol": spectrum_rtol,
+        "path_t": path.t.tolist(),
+        "dataset": data.config(),
+    }
+    return Prop1Certificate(
+        data=data,
+        gamma_bar=gamma_bar(X),
+        eigenvalues=np.sort(np.linalg.eigvalsh(data_covariance(X)))[::-1],
+        collapsed=collapsed,
+        affine=affine,
+        reconstruction=path,
+        checks=checks,
+        diagnostics=diagnostics,
+        verdict=verdict,
+        config=config,
+        seconds=time.perf_counter() - t0,
+    )

@@ -1,0 +1,622 @@
+"""Is Proposition 1's collapsed decoder θ_c = (0, x̄, γ̄) a local minimum of the exact likelihood? (issue 9)
+
+Proposition 1's collapsed point (W = 0, b = x̄, γ = γ̄, q = p(z)) is a local minimum of eq. (5)
+for α > 0. Here the same θ_c is examined on L_p(θ) = −2 Σ log p_θ(x_i) − nd log 2π + nκ
+(`landscape.marginal.marginal_energy`, eq. (5)'s scale, so L(θ, φ) ≥ L_p(θ)).
+
+- `collapsed_likelihood_evidence`: at θ_c, ∇L_p, the dense-Hessian inertia, and, because
+  every W direction has zero curvature for α > 0, re-minimised profiles
+  f_U(t) = min_{b, log γ} L_p(W = tU, b, log γ) beside the ELBO's
+  min_{b, γ, μ, σ} L(W = tU, ·) along the same U, each checked against the leading-order
+  prediction `tail_prediction`:
+
+      L_p(tU, x̄, γ̄) − L_p(θ_c) = (n/γ̄) tr[(I − S/γ̄) Cov_z π_α(tUz)] + O(‖Cov‖²).
+
+  (Expand log E_z exp(y_iᵀπ/γ − ‖π‖²/(2γ)) to second order in π = π_α(tUz), y_i = x_i − x̄;
+  Σ_i y_i = 0 removes the first order, and E_z π = 0 for a rank-one U, so re-minimising b
+  and γ changes it only at O(‖Cov‖²).) Along U = e_j e_kᵀ this is
+  (n/γ̄)(1 − S_jj/γ̄) Var π_α(tz): negative for every t > 0 when S_jj > γ̄, which some j has
+  unless diag S is constant (tr S = dγ̄). Cov π ~ exp(−α²/(2t²‖u‖_∞²)) for small t, so the
+  fall is flat to all orders: θ_c is then a degenerate saddle of L_p, not a local minimum.
+  Along a general U = u e_kᵀ the coordinates with the largest |u_j| dominate as t → 0 (their
+  tails are exponentially heavier), so the sign near t = 0 is that of γ̄ − S_jj for
+  j = argmax |u_j| — not that of γ̄ − λ_1(S), even along u = u_1.
+- `collapsed_slices`: both surfaces (L_p, and min_φ L by `landscape.optimal_phi`) on a plane
+  through θ_c.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from landscape.analysis.elbo_gap import _EPS, _LOG_2PI, _check_kappa, _check_problem, _phi_batch
+from landscape.analysis.paths import profile_1d, slice_2d
+from landscape.analysis.profiles import Direction, affine_descent_directions, energy_profile, random_directions
+from landscape.analysis.stationary import certify
+from landscape.common import checks as V
+from landscape.common.provenance import to_jsonable
+from landscape.core.collapsed import collapsed_energy, collapsed_point, data_covariance
+from landscape.core.energy import energy_objective
+from landscape.core.marginal import DecoderParams, decoder_params, log_marginal, marginal_energy
+from landscape.core.params import VAEParams
+from landscape.tools.curvature import dense_hessian
+
+__all__ = [
+    "DirectionEvidence",
+    "CollapsedEvidence",
+    "SlicePair",
+    "collapsed_theta",
+    "tail_prediction",
+    "coordinate_directions",
+    "collapsed_likelihood_evidence",
+    "collapsed_slices",
+]
+
+# `marginal_energy` compiled as one function: `landscape.certify` evaluates f, ∇f and its zero-mode
+# slices eagerly, which op by op costs ~15 s of dispatch on a fresh process; jitted, ~5 s.
+_MARGINAL_ENERGY_JIT = jax.jit(marginal_energy)
+
+
+def collapsed_theta(X, kappa: int) -> DecoderParams:
+    """θ_c = (W = 0, b = x̄, log γ̄): the decoder of Proposition 1's collapsed point (MATH.md §3).
+
+    There p_θ(x) = N(x̄, γ̄I) and L_p(θ_c) = nd(1 + log γ̄) + nκ, equal to eq. (5) at the
+    collapsed point (W = 0 makes the posterior the prior, so the ELBO is tight).
+    """
+    _check_problem(X, 0.0, kappa)
+    return decoder_params(collapsed_point(X, kappa))
+
+
+# ---------------------------------------------------------------------------------------
+# The collapsed point θ_c of L_p: curvature and profiles
+
+
+def _mills(x):
+    """Φ̄(x)/φ(x) for x ≥ 0, accurate in the tail."""
+    return math.sqrt(math.pi / 2.0) * jax.scipy.special.erfcx(x / math.sqrt(2.0))
+
+
+def _tail_cov(a, alpha):
+    """Cov_s[π_α(a s)] for s ~ N(0, 1), a (d,) (NumPy): the second moments (E π = 0).
+
+    E[π_α(a_j s) π_α(a_k s)] = sign(a_j a_k)·2 ∫_{s₀}^∞ (|a_j|s − α)(|a_k|s − α) φ(s) ds with
+    s₀ = α/min(|a_j|, |a_k|). With p = min, q = max, s = s₀ + r and β = q s₀ − α ≥ 0 the
+    integrand is p r (β + q r), so the integral is p [β J₁ + q J₂] with
+    J₁ = φ(s₀)(1 − s₀ R), J₂ = φ(s₀)((1 + s₀²) R − s₀), R = Φ̄(s₀)/φ(s₀) (Mills' ratio).
+    """
+    a = np.asarray(a, dtype=float)
+    p = np.minimum(np.abs(a)[:, None], np.abs(a)[None, :])
+    q = np.maximum(np.abs(a)[:, None], np.abs(a)[None, :])
+    live = p > 0
+    ps = np.where(live, p, 1.0)
+    s0 = alpha / ps
+    R = np.asarray(_mills(jnp.asarray(s0)))
+    phi0 = np.exp(-0.5 * s0 * s0) / math.sqrt(2.0 * math.pi)
+    J1 = phi0 * (1.0 - s0 * R)
+    J2 = phi0 * ((1.0 + s0 * s0) * R - s0)
+    beta = q * s0 - alpha
+    integral = ps * (beta * J1 + q * J2)
+    return np.where(live, np.sign(a)[:, None] * np.sign(a)[None, :] * 2.0 * integral, 0.0)
+
+
+def tail_prediction(X, alpha, U, ts) -> np.ndarray:
+    """The leading-order change of the likelihood's profile at θ_c along W = tU, U of rank one.
+
+        L_p(tU, x̄, γ̄) − L_p(θ_c) ≈ (n/γ̄) tr[(I − S/γ̄) Cov_z π_α(tUz)]   (eq. (5) units)
+
+    to second order in π = π_α(tUz) (module docstring): Σ_i (x_i − x̄) = 0 removes the first
+    order, and for a rank-one U = ς u vᵀ, tUz = tςu s with s = vᵀz ~ N(0, 1), so E π = 0 and
+    re-minimising b and γ changes the profile only at O(‖Cov‖²). The covariance is in closed
+    form (`_tail_cov`). At α = 0 it is t²ς²(n/γ̄)(‖u‖² − uᵀSu/γ̄), the pPCA curvature.
+    """
+    n, d, _, gbar = _check_problem(X, alpha)
+    U = np.asarray(U, dtype=float)
+    if U.ndim != 2 or U.shape[0] != d or U.shape[1] not in (1, 2):
+        raise ValueError(f"U must have shape (d, kappa) = ({d}, 1 or 2), got {U.shape}.")
+    u_svd, sv, _ = np.linalg.svd(U, full_matrices=False)
+    if sv.size > 1 and sv[1] > 1e-12 * sv[0]:
+        raise ValueError("U must have rank one (U = u vᵀ) for the closed-form prediction; got a rank-two U.")
+    ts = np.asarray(ts, dtype=float)
+    if ts.ndim != 1 or not np.all(np.isfinite(ts)):
+        raise ValueError("ts must be a 1-D array of finite values.")
+    ut = sv[0] * u_svd[:, 0]
+    M = np.eye(d) - data_covariance(X) / gbar
+    out = np.empty(ts.size)
+    for i, t in enumerate(ts):
+        cov = _tail_cov(t * ut, float(alpha))
+        out[i] = n / gbar * float(np.sum(M * cov))
+    return out
+
+
+def coordinate_directions(d: int, kappa: int, X=None) -> list[Direction]:
+    """U = e_j e_1ᵀ for every output coordinate j (kind "coordinate", eigenvalue = S_jj if X given).
+
+    Along these the prediction of `tail_prediction` is (n/γ̄)(1 − S_jj/γ̄) Var π_α(tz):
+    the likelihood falls for every small t > 0 iff S_jj > γ̄.
+    """
+    d = V.check_size("d", d, 1)
+    kappa = _check_kappa(kappa)
+    diag = None if X is None else np.diag(data_covariance(X))
+    out = []
+    for j in range(d):
+        U = np.zeros((d, kappa))
+        U[j, 0] = 1.0
+        out.append(
+            Direction(U=U, label=f"e{j + 1} e1", kind="coordinate", eigenvalue=None if diag is None else float(diag[j]))
+        )
+    return out
+
+
+SHAPES = ("falls", "barrier", "rises", "flat")
+
+
+def _shape(t, rel, resolved):
+    """Shape of a profile from its resolved points: falls / barrier / rises / flat, height, where."""
+    idx = np.nonzero(resolved & (t > 0))[0]
+    if idx.size == 0:
+        return "flat", 0.0, 0.0
+    if rel[idx[0]] < 0:
+        return "falls", 0.0, 0.0
+    neg = idx[rel[idx] < 0]
+    stop = int(neg[0]) if neg.size else rel.size
+    k = int(np.argmax(np.where(np.arange(rel.size) < stop, rel, -np.inf)))
+    return ("barrier" if neg.size else "rises"), float(rel[k]), float(t[k])
+
+
+@dataclass(frozen=True)
+class DirectionEvidence:
+    """Both objectives' profiles along one W direction U from θ_c, and the prediction.
+
+    Attributes:
+      label, kind ("affine_descent", "coordinate", "random"), U, eigenvalue (λ_l(S) for an
+        eigen-direction, S_jj for a coordinate one).
+      t: the grid, t[0] = 0.
+      likelihood_rel: f_U(t) − L_p(θ_c), f_U = min_{b, log γ} L_p (`landscape.paths.profile_1d`).
+      elbo_rel: g_U(t) − L(θ_c, p(z)), g_U = min_{b, γ, μ, σ} eq. (5) (`landscape.energy_profile`).
+      prediction: `tail_prediction` (None for a rank-two U).
+      resolution: per t, float64 rounding of both L_p values plus twice their accuracy
+        estimates (`log_marginal`, eq. (5) units); a point is resolved where |rel| exceeds
+        ``resolve_factor`` × this.
+      log_marginal_error: per t, the accuracy estimate of L_p at the profile's point.
+      resolved, elbo_resolved: boolean masks.
+      likelihood_shape, elbo_shape: "falls" (below the value at θ_c at the first resolved t:
+        no barrier), "barrier" (rises, then falls), "rises" (above over the whole grid) or
+        "flat" (nothing resolved), with the barrier heights and locations.
+      falls_everywhere: the likelihood profile is below L_p(θ_c) at every resolved t.
+      min_margin: min over the resolved points of |rel| / resolution (how far the reported
+        differences are above rounding and the accuracy estimate).
+      prediction_ratio: likelihood_rel / prediction at the smallest resolved t (→ 1 as t → 0).
+      inner_grad_likelihood, inner_grad_elbo: worst inner-minimisation gradient norms.
+    """
+
+    label: str
+    kind: str
+    U: np.ndarray
+    eigenvalue: float | None
+    t: np.ndarray
+    likelihood_rel: np.ndarray
+    elbo_rel: np.ndarray
+    prediction: np.ndarray | None
+    resolution: np.ndarray
+    log_marginal_error: np.ndarray
+    resolved: np.ndarray
+    elbo_resolved: np.ndarray
+    likelihood_shape: str
+    likelihood_barrier: float
+    likelihood_barrier_t: float
+    elbo_shape: str
+    elbo_barrier: float
+    elbo_barrier_t: float
+    falls_everywhere: bool
+    min_margin: float
+    prediction_ratio: float | None
+    inner_grad_likelihood: float
+    inner_grad_elbo: float
+
+    @property
+    def first_resolved_t(self) -> float | None:
+        idx = np.nonzero(self.resolved & (self.t > 0))[0]
+        return float(self.t[idx[0]]) if idx.size else None
+
+    def to_dict(self, arrays: bool = True) -> dict:
+        out = {
+            "label": self.label,
+            "kind": self.kind,
+            "eigenvalue": self.eigenvalue,
+            "likelihood_shape": self.likelihood_shape,
+            "likelihood_barrier": self.likelihood_barrier,
+            "likelihood_barrier_t": self.likelihood_barrier_t,
+            "elbo_shape": self.elbo_shape,
+            "elbo_barrier": self.elbo_barrier,
+            "elbo_barrier_t": self.elbo_barrier_t,
+            "falls_everywhere": self.falls_everywhere,
+            "first_resolved_t": self.first_resolved_t,
+            "min_margin": self.min_margin,
+            "prediction_ratio": self.prediction_ratio,
+            "inner_grad_likelihood": self.inner_grad_likelihood,
+            "inner_grad_elbo": self.inner_grad_elbo,
+        }
+        if arrays:
+            out |= {
+                "U": self.U,
+                "t": self.t,
+                "likelihood_rel": self.likelihood_rel,
+                "elbo_rel": self.elbo_rel,
+                "prediction": self.prediction,
+                "resolution": self.resolution,
+                "log_marginal_error": self.log_marginal_error,
+                "resolved": self.resolved,
+            }
+        return to_jsonable(out)
+
+
+@dataclass(frozen=True)
+class CollapsedEvidence:
+    """Is θ_c a local minimum of the likelihood? (from `collapsed_likelihood_evidence`)
+
+    Attributes:
+      alpha, kappa, n, d, gamma_bar.
+      energy: L_p(θ_c) (`log_marginal`); energy_formula: nd(1 + log γ̄) + nκ; energy_error:
+        their difference; log_marginal_error: the accuracy estimate (eq. (5) units).
+      grad_norm: ‖∇L_p(θ_c)‖₂.
+      certificate: `landscape.certify(marginal_energy, θ_c, (X, α))` as a dict (inertia over
+        θ = (W, b, log γ) with its tolerance, label, zero-mode slices).
+      inertia, tol, label: from the certificate.
+      hessian: the dense Hessian of L_p over θ = (W, b, log γ) at θ_c (ravel_pytree order).
+      w_block_max_abs: max |∂²L_p/∂W²| at θ_c (0 for α > 0: flat to all orders).
+      w_block_affine_error: at α = 0, max |H_WW − 2n(I/γ̄ − S/γ̄²)| (the pPCA Hessian), else None.
+      diag_S, lambda_S: S_jj and the eigenvalues of S (descending).
+      predicted_descent_coordinates: j with S_jj > γ̄: the coordinate directions along which
+        the leading-order prediction falls for every small t > 0.
+      directions: one `DirectionEvidence` per probed U.
+      verdict_likelihood: "strict_saddle" (a negative Hessian eigenvalue), "not_a_local_minimum"
+        (some profile falls below L_p(θ_c) at every resolved t and agrees in sign with the
+        prediction), "no_descent_found" (every probed profile rises or stays flat).
+      verdict_elbo: "barrier_every_direction", "falls_along_some_direction" or "unresolved".
+      seconds, config.
+    """
+
+    alpha: float
+    kappa: int
+    n: int
+    d: int
+    gamma_bar: float
+    energy: float
+    energy_formula: float
+    energy_error: float
+    log_marginal_error: float
+    grad_norm: float
+    certificate: dict
+    inertia: tuple[int, int, int]
+    tol: float
+    label: str
+    hessian: np.ndarray
+    w_block_max_abs: float
+    w_block_affine_error: float | None
+    diag_S: np.ndarray
+    lambda_S: np.ndarray
+    predicted_descent_coordinates: tuple[int, ...]
+    directions: tuple[DirectionEvidence, ...]
+    verdict_likelihood: str
+    verdict_elbo: str
+    seconds: float
+    config: dict
+
+    def direction(self, label: str) -> DirectionEvidence:
+        for dr in self.directions:
+            if dr.label == label:
+                return dr
+        raise KeyError(label)
+
+    def to_dict(self, arrays: bool = True) -> dict:
+        out = {k: getattr(self, k) for k in self.__dataclass_fields__ if k != "directions"}
+        out["directions"] = [dr.to_dict(arrays=arrays) for dr in self.directions]
+        return to_jsonable(out)
+
+
+def _profile_grid(alpha, gbar, num, t_min, t_max):
+    scale = float(alpha) if alpha > 0 else 0.1 * math.sqrt(gbar)
+    lo = scale / 10.0 if t_min is None else V.check_positive("t_min", t_min)
+    hi = 4.0 * scale if t_max is None else V.check_positive("t_max", t_max)
+    if not hi > lo:
+        raise ValueError(f"t_max ({hi!r}) must be larger than t_min ({lo!r}).")
+    return np.concatenate([[0.0], np.geomspace(lo, hi, num)])
+
+
+def _lp_terms(theta, X, alpha):
+    """(L_p, Σ|L_p,i| for rounding, accuracy estimate) in eq. (5) units, via the checked front end."""
+    lm = log_marginal(theta, X, alpha)
+    n, d = np.shape(X)
+    k = np.shape(theta.W)[1]
+    per = -2.0 * lm.points - d * _LOG_2PI + k
+    return float(np.sum(per)), float(np.sum(np.abs(per))), 2.0 * float(lm.error_total)
+
+
+def collapsed_likelihood_evidence(
+    X,
+    alpha,
+    kappa: int,
+    *,
+    directions: list[Direction] | None = None,
+    n_random: int = 2,
+    num: int = 32,
+    t_min: float | None = None,
+    t_max: float | None = None,
+    seed: int = 0,
+    resolve_factor: float = 10.0,
+) -> CollapsedEvidence:
+    """Is Proposition 1's collapsed decoder θ_c a local minimum of the exact likelihood?
+
+    (a) L_p(θ_c) against nd(1 + log γ̄) + nκ, ‖∇L_p(θ_c)‖ and the dense-Hessian inertia over
+    θ = (W, b, log γ) (`landscape.certify`); at α = 0 the W block is checked against the pPCA
+    Hessian 2n(I/γ̄ − S/γ̄²) (per latent column), for α > 0 it is 0. (b) Because the W
+    directions are flat for α > 0, the higher-order evidence: along each U (the affine-descent
+    directions u_l e_kᵀ with λ_l(S) > γ̄, the coordinate directions e_j e_1ᵀ, and ``n_random``
+    random unit ones, unless ``directions`` is given) the likelihood's profile
+    f_U(t) = min_{b, log γ} L_p(tU, b, log γ) and the ELBO's g_U(t) = min_{b, γ, μ, σ} L(tU, ·)
+    on the grid t = 0 ∪ geomspace(t_min, t_max, num) (default α/10 … 4α; at α = 0,
+    0.01√γ̄ … 0.4√γ̄), with the leading-order prediction of `tail_prediction`. Differences
+    from the value at θ_c are only trusted where they exceed ``resolve_factor`` times float64
+    rounding plus `log_marginal`'s accuracy estimate (both reported).
+
+    Returns:
+      A `CollapsedEvidence` with both verdicts.
+    """
+    t0 = time.perf_counter()
+    n, d, kappa, gbar = _check_problem(X, alpha, kappa)
+    num = V.check_size("num", num, 2)
+    n_random = V.check_size("n_random", n_random, 0)
+    seed = V.check_size("seed", seed, 0)
+    resolve_factor = V.check_positive("resolve_factor", resolve_factor)
+    alpha = float(alpha)
+    Xj = jnp.asarray(X, dtype=jnp.float64)
+    theta_c = collapsed_theta(X, kappa)
+    L0, L0_scale, L0_err = _lp_terms(theta_c, X, alpha)
+    formula = collapsed_energy(X, kappa)
+    cert = certify(_MARGINAL_ENERGY_JIT, theta_c, (Xj, alpha))
+    H = np.asarray(dense_hessian(_MARGINAL_ENERGY_JIT, theta_c, (Xj, alpha)))
+    nw = d * kappa
+    Hw = H[:nw, :nw]
+    S = data_covariance(X)
+    w_err = None
+    if alpha == 0:
+        block = 2.0 * n * (np.eye(d) / gbar - S / gbar**2)
+        expected = np.kron(block, np.eye(kappa))  # W raveled row-major: index j·κ + k
+        w_err = float(np.max(np.abs(Hw - expected)))
+    lam = np.sort(np.linalg.eigvalsh(S))[::-1]
+    diagS = np.diag(S).copy()
+
+    if directions is None:
+        directions = (
+            affine_descent_directions(X, kappa)
+            + coordinate_directions(d, kappa, X)
+            + random_directions(d, kappa, n_random, seed)
+        )
+    if not directions:
+        raise ValueError("directions is empty: pass at least one landscape.profiles.Direction (or n_random > 0).")
+    ts = _profile_grid(alpha, gbar, num, t_min, t_max)
+    start = collapsed_point(X, kappa)
+    free = DecoderParams(W=False, b=True, log_gamma=True)
+    evidence = []
+    for dr in directions:
+        U = np.asarray(dr.U, dtype=float)
+        if U.shape != (d, kappa):
+            raise ValueError(
+                f"direction {dr.label!r} has U of shape {U.shape}; it must be (d, kappa) = ({d}, {kappa})."
+            )
+        pr = profile_1d(
+            marginal_energy,
+            theta_c,
+            DecoderParams(jnp.asarray(U), jnp.zeros(d), jnp.asarray(0.0)),
+            ts,
+            free=free,
+            args=(Xj, alpha),
+        )
+        e_vals, e_gn = energy_profile(X, alpha, start, U, ts)
+        lik_rel = pr.energy - L0
+        elbo_rel = e_vals - e_vals[0]
+        res = np.empty(ts.size)
+        err = np.empty(ts.size)
+        for i in range(ts.size):
+            _, scale_i, err_i = _lp_terms(pr.params_at(i), X, alpha)
+            err[i] = err_i
+            res[i] = 64 * _EPS * (scale_i + L0_scale) + err_i + L0_err
+        resolved = np.abs(lik_rel) > resolve_factor * res
+        resolved[0] = False
+        elbo_res = 64 * _EPS * (np.abs(e_vals) + np.abs(e_vals[0]) + L0_scale)
+        elbo_resolved = np.abs(elbo_rel) > resolve_factor * elbo_res
+        elbo_resolved[0] = False
+        rank1 = np.linalg.matrix_rank(U, tol=1e-12 * np.linalg.norm(U)) == 1
+        pred = tail_prediction(X, alpha, U, ts) if rank1 else None
+        shape, height, where = _shape(ts, lik_rel, resolved)
+        eshape, eheight, ewhere = _shape(ts, elbo_rel, elbo_resolved)
+        idx = np.nonzero(resolved)[0]
+        falls_all = bool(idx.size and np.all(lik_rel[idx] < 0))
+        margin = float(np.min(np.abs(lik_rel[idx]) / res[idx])) if idx.size else float("nan")
+        ratio = None
+        if pred is not None and idx.size and pred[idx[0]] != 0:
+            ratio = float(lik_rel[idx[0]] / pred[idx[0]])
+        evidence.append(
+            DirectionEvidence(
+                label=dr.label,
+                kind=dr.kind,
+                U=U,
+                eigenvalue=dr.eigenvalue,
+                t=ts,
+                likelihood_rel=lik_rel,
+                elbo_rel=elbo_rel,
+                prediction=pred,
+                resolution=res,
+                log_marginal_error=err,
+                resolved=resolved,
+                elbo_resolved=elbo_resolved,
+                likelihood_shape=shape,
+                likelihood_barrier=height,
+                likelihood_barrier_t=where,
+                elbo_shape=eshape,
+                elbo_barrier=eheight,
+                elbo_barrier_t=ewhere,
+                falls_everywhere=falls_all,
+                min_margin=margin,
+                prediction_ratio=ratio,
+                inner_grad_likelihood=pr.max_grad_norm,
+                inner_grad_elbo=float(np.max(e_gn)),
+            )
+        )
+    if cert.n_negative > 0:
+        verdict = "strict_saddle"
+    elif any(
+        e.falls_everywhere and (e.prediction is None or e.prediction[np.nonzero(e.resolved)[0][0]] < 0)
+        for e in evidence
+    ):
+        verdict = "not_a_local_minimum"
+    else:
+        verdict = "no_descent_found"
+    eshapes = [e.elbo_shape for e in evidence]
+    if all(s in ("barrier", "rises") for s in eshapes):
+        everdict = "barrier_every_direction"
+    elif any(s == "falls" for s in eshapes):
+        everdict = "falls_along_some_direction"
+    else:
+        everdict = "unresolved"
+    return CollapsedEvidence(
+        alpha=alpha,
+        kappa=kappa,
+        n=n,
+        d=d,
+        gamma_bar=gbar,
+        energy=L0,
+        energy_formula=formula,
+        energy_error=abs(L0 - formula),
+        log_marginal_error=L0_err,
+        grad_norm=cert.grad_norm,
+        certificate=cert.to_dict(),
+        inertia=cert.inertia,
+        tol=cert.tol,
+        label=cert.label,
+        hessian=H,
+        w_block_max_abs=float(np.max(np.abs(Hw))),
+        w_block_affine_error=w_err,
+        diag_S=diagS,
+        lambda_S=lam,
+        predicted_descent_coordinates=tuple(int(j) for j in np.nonzero(diagS > gbar)[0]),
+        directions=tuple(evidence),
+        verdict_likelihood=verdict,
+        verdict_elbo=everdict,
+        seconds=time.perf_counter() - t0,
+        config={
+            "num": num,
+            "t_min": float(ts[1]),
+            "t_max": float(ts[-1]),
+            "n_random": n_random,
+            "seed": seed,
+            "resolve_factor": resolve_factor,
+            "directions": [dr.label for dr in directions],
+        },
+    )
+
+
+# ---------------------------------------------------------------------------------------
+# 2-D slices through θ_c
+
+
+@dataclass(frozen=True)
+class SlicePair:
+    """Both surfaces on the plane θ_c + s·D₁ + t·D₂ (from `collapsed_slices`).
+
+    ``likelihood[i, j]`` = L_p, ``elbo_optimal[i, j]`` = min_φ L (`optimal_phi`) and
+    ``elbo_prior[i, j]`` = L with φ at the prior (μ = 0, σ = 1), at (s[i], t[j]); ``f0`` =
+    L_p(θ_c) = L(θ_c, p(z)). ``gap_min``: min of elbo_optimal − likelihood (≥ −rounding).
+    """
+
+    s: np.ndarray
+    t: np.ndarray
+    likelihood: np.ndarray
+    elbo_optimal: np.ndarray
+    elbo_prior: np.ndarray
+    f0: float
+    gap_min: float
+    phi_max_grad_norm: float
+    description: str
+
+    def to_dict(self, arrays: bool = True) -> dict:
+        out = {
+            "f0": self.f0,
+            "gap_min": self.gap_min,
+            "phi_max_grad_norm": self.phi_max_grad_norm,
+            "description": self.description,
+        }
+        if arrays:
+            out |= {
+                "s": self.s,
+                "t": self.t,
+                "likelihood": self.likelihood,
+                "elbo_optimal": self.elbo_optimal,
+                "elbo_prior": self.elbo_prior,
+            }
+        return to_jsonable(out)
+
+
+def collapsed_slices(X, alpha, kappa: int, s, t, *, U=None) -> SlicePair:
+    """L_p and min_φ L on the plane W = s·U, log γ = log γ̄ + t through θ_c (b = x̄).
+
+    U defaults to u_1 e_1ᵀ (the top eigenvector of S). The ELBO surface is min over φ by
+    `optimal_phi` at every grid point (also returned with φ at the prior, the cheaper and
+    cruder picture).
+    """
+    n, d, kappa, gbar = _check_problem(X, alpha, kappa)
+    s = np.asarray(s, dtype=float)
+    t = np.asarray(t, dtype=float)
+    for name, g in (("s", s), ("t", t)):
+        if g.ndim != 1 or g.size == 0 or not np.all(np.isfinite(g)):
+            raise ValueError(f"{name} must be a non-empty 1-D array of finite values.")
+    if U is None:
+        lam, vec = np.linalg.eigh(data_covariance(X))
+        U = np.zeros((d, kappa))
+        U[:, 0] = vec[:, -1]
+    U = np.asarray(U, dtype=float)
+    if U.shape != (d, kappa):
+        raise ValueError(f"U must have shape (d, kappa) = ({d}, {kappa}), got {U.shape}.")
+    Xj = jnp.asarray(X, dtype=jnp.float64)
+    theta_c = collapsed_theta(X, kappa)
+    d1 = DecoderParams(jnp.asarray(U), jnp.zeros(d), jnp.asarray(0.0))
+    d2 = DecoderParams(jnp.zeros((d, kappa)), jnp.zeros(d), jnp.asarray(1.0))
+    lik = slice_2d(marginal_energy, theta_c, d1, d2, s, t, args=(Xj, float(alpha)))
+    cp = collapsed_point(X, kappa)
+    zero = VAEParams(
+        jnp.zeros((d, kappa)), jnp.zeros(d), jnp.asarray(0.0), jnp.zeros((n, kappa)), jnp.zeros((n, kappa))
+    )
+    prior = slice_2d(
+        energy_objective,
+        cp,
+        zero._replace(W=jnp.asarray(U)),
+        zero._replace(log_gamma=jnp.asarray(1.0)),
+        s,
+        t,
+        args=(Xj, float(alpha)),
+    )
+    S_, T_ = np.meshgrid(s, t, indexing="ij")
+    thetas = DecoderParams(
+        W=jnp.asarray(S_.reshape(-1, 1, 1) * U[None]),
+        b=jnp.broadcast_to(theta_c.b, (S_.size, d)),
+        log_gamma=jnp.asarray(np.log(gbar) + T_.reshape(-1)),
+    )
+    _, _, v, gn, *_ = _phi_batch(thetas, X, alpha)
+    elbo_opt = np.sum(v, axis=1).reshape(S_.shape)
+    return SlicePair(
+        s=s,
+        t=t,
+        likelihood=lik.energy,
+        elbo_optimal=elbo_opt,
+        elbo_prior=prior.energy,
+        f0=lik.f0,
+        gap_min=float(np.min(elbo_opt - lik.energy)),
+        phi_max_grad_norm=float(np.max(gn)),
+        description=f"theta_c + s*U + t*e_loggamma, U = {np.round(U.ravel(), 6).tolist()}, b = x_bar",
+    )

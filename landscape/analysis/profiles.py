@@ -1,0 +1,318 @@
+"""Energy profiles along W = t·U with the other parameters re-minimised (MATH.md §4).
+
+At the collapsed point for α > 0 every W direction has zero curvature, so the
+second-order test is inconclusive. The profile
+
+    f_U(t) = min_{b, γ, μ, σ} L(W = t·U, b, γ, μ, σ)
+
+settles it along U: for α > 0 it rises to a barrier before it can fall; for α = 0 it
+falls from t = 0 along the affine-descent directions U = u_l e_kᵀ with λ_l(S) > γ̄.
+Each f_U(t) is computed by continuation in t (warm-started Newton, `newton_minimize`),
+so it follows the branch that starts at the collapsed point, and the gradient norm of
+every inner minimisation is kept as evidence that it converged.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+from jax.flatten_util import ravel_pytree
+
+from landscape.common import checks as V
+from landscape.core.collapsed import collapsed_point, data_covariance, gamma_bar
+from landscape.core.energy import _energy
+from landscape.core.params import VAEParams, as_float64_params, check_params
+from landscape.tools.newton import newton_minimize
+
+__all__ = [
+    "Direction",
+    "Profile",
+    "affine_descent_directions",
+    "random_directions",
+    "energy_profile",
+    "barrier_profiles",
+]
+
+SHAPES = ("barrier", "rises", "falls", "flat")
+
+
+@dataclass(frozen=True)
+class Direction:
+    """A unit direction U (‖U‖_F = 1, shape (d, κ)) in W-space, with how it was chosen."""
+
+    U: np.ndarray
+    label: str
+    kind: str  # "affine_descent" or "random"
+    eigenvalue: float | None = None  # λ_l(S) for an eigen-direction
+
+
+@dataclass(frozen=True)
+class Profile:
+    """f_U(t) − f_U(0) on a grid of t, with its shape and barrier.
+
+    Attributes:
+      direction: the `Direction` probed.
+      t: grid, ascending from 0.
+      energy: f_U(t).
+      rel: f_U(t) − f_U(0).
+      grad_norm: ‖∇‖ of the inner minimisation at each t (evidence it converged).
+      shape: "falls" (below f(0) right after t = 0), "barrier" (rises, then falls
+        below f(0)), "rises" (stays above f(0) over the whole grid: the height is a
+        lower bound), or "flat" (no change beyond ``tol``: inconclusive).
+      barrier_height: max rel before the profile first falls below 0 (0 for "falls").
+      barrier_t: where that maximum is.
+      tol: |rel| ≤ tol counts as no change.
+    """
+
+    direction: Direction
+    t: np.ndarray
+    energy: np.ndarray
+    rel: np.ndarray
+    grad_norm: np.ndarray
+    shape: str
+    barrier_height: float
+    barrier_t: float
+    tol: float
+    extras: dict = field(default_factory=dict)
+
+    @property
+    def max_inner_grad_norm(self) -> float:
+        """Worst inner-minimisation gradient over the whole grid."""
+        return float(np.max(self.grad_norm))
+
+    @property
+    def evidence_grad_norm(self) -> float:
+        """Worst inner gradient over the part the shape rests on: up to the first fall.
+
+        Past the first fall the energy may be unbounded below at fixed W (then the
+        inner solver diverges); that part does not enter the conclusion.
+        """
+        stop = _first_fall(self.rel, self.tol)
+        end = self.rel.size if stop is None else stop + 1
+        return float(np.max(self.grad_norm[:end]))
+
+    def to_dict(self, arrays: bool = True) -> dict:
+        out = {
+            "label": self.direction.label,
+            "kind": self.direction.kind,
+            "eigenvalue": self.direction.eigenvalue,
+            "shape": self.shape,
+            "barrier_height": self.barrier_height,
+            "barrier_t": self.barrier_t,
+            "tol": self.tol,
+            "max_inner_grad_norm": self.max_inner_grad_norm,
+            "evidence_grad_norm": self.evidence_grad_norm,
+        }
+        if arrays:
+            out["U"] = self.direction.U.tolist()
+            out["t"] = self.t.tolist()
+            out["rel"] = self.rel.tolist()
+        return out
+
+
+def affine_descent_directions(X, kappa: int) -> list[Direction]:
+    """U = u_l e_kᵀ for every eigenvector u_l of S with λ_l > γ̄ and every latent k.
+
+    These are the W-parts of the negative-curvature directions of the collapsed
+    point at α = 0 (MATH.md §4): the directions in which a barrier is not a given.
+    """
+    kappa = V.check_kappa(kappa)
+    lam, vec = np.linalg.eigh(data_covariance(X))
+    gbar = gamma_bar(X)
+    d = vec.shape[0]
+    out = []
+    for l in np.argsort(lam)[::-1]:
+        if lam[l] <= gbar:
+            continue
+        for k in range(kappa):
+            U = np.zeros((d, kappa))
+            U[:, k] = vec[:, l]
+            rank = int(np.sum(lam > lam[l])) + 1
+            out.append(Direction(U=U, label=f"u{rank} e{k + 1}", kind="affine_descent", eigenvalue=float(lam[l])))
+    return out
+
+
+def random_directions(d: int, kappa: int, count: int, seed: int) -> list[Direction]:
+    """``count`` Gaussian directions in W-space, normalised to ‖U‖_F = 1."""
+    rng = np.random.default_rng(np.random.SeedSequence([int(seed), 7]))
+    out = []
+    for r in range(count):
+        U = rng.normal(size=(d, kappa))
+        out.append(Direction(U=U / np.linalg.norm(U), label=f"random {r + 1}", kind="random"))
+    return out
+
+
+def _split(params: VAEParams):
+    rest = (params.b, params.log_gamma, params.mu, params.log_sigma)
+    flat, unravel = ravel_pytree(rest)
+    return flat, unravel
+
+
+@jax.jit
+def _profile_scan(X, alpha, U, ts, x0, template, gamma):
+    """Continuation along ts for one direction U; returns (energies, grad norms, states)."""
+    _, unravel = _split(template)
+
+    def f_at(t):
+        def f(x):
+            b, log_gamma, mu, log_sigma = unravel(x)
+            return _energy(VAEParams(t * U, b, log_gamma, mu, log_sigma), X, alpha, gamma)
+
+        return f
+
+    def body(x, t):
+        res = newton_minimize(f_at(t), x, gtol=1e-11, max_steps=100)
+        return res.x, (res.value, res.grad_norm, res.x)
+
+    _, (vals, gns, xs) = jax.lax.scan(body, x0, ts)
+    return vals, gns, xs
+
+
+_profile_scan_many = jax.jit(jax.vmap(_profile_scan, in_axes=(None, None, 0, 0, 0, None, None)))
+
+
+def energy_profile(X, alpha, start: VAEParams, U, ts, *, gamma=None):
+    """f_U(t) on the grid ``ts`` by continuation from ``start`` (whose W is ignored).
+
+    Returns ``(energies, inner_grad_norms)`` as NumPy arrays.
+    """
+    n, d = V.check_data(X)
+    V.check_alpha(alpha)
+    V.check_gamma(gamma)
+    start = as_float64_params(start)
+    kappa = check_params(start, n, d)
+    U = np.asarray(U, dtype=float)
+    if U.shape != (d, kappa):
+        raise ValueError(f"U must have the shape of W, (d, kappa) = ({d}, {kappa}); got {U.shape}.")
+    ts = np.asarray(ts, dtype=float)
+    if ts.ndim != 1 or ts.size == 0 or not np.all(np.isfinite(ts)):
+        raise ValueError("ts must be a non-empty 1-D array of finite values.")
+    x0, _ = _split(start)
+    X = jnp.asarray(X, dtype=jnp.float64)
+    vals, gns, _ = _profile_scan(X, alpha, jnp.asarray(U), jnp.asarray(ts), x0, start, gamma)
+    return np.asarray(vals), np.asarray(gns)
+
+
+def _classify(t, rel, tol):
+    """Shape of a profile rel = f(t) − f(0) on an ascending grid starting at t = 0."""
+    finite = np.isfinite(rel)
+    if rel.size < 2:
+        return "flat", 0.0, 0.0
+    if rel[1] < -tol or (not finite[1]):
+        return "falls", 0.0, 0.0
+    below = np.nonzero(~finite | (rel < -tol))[0]
+    stop = int(below[0]) if below.size else rel.size
+    k = int(np.argmax(rel[:stop]))
+    if rel[k] <= tol:
+        return "flat", 0.0, 0.0
+    return ("barrier" if below.size else "rises"), float(rel[k]), float(t[k])
+
+
+def profile_grid(alpha: float, t_max: float, num: int) -> np.ndarray:
+    """The t grid of `barrier_profiles`: ``num`` points from 0 to ``t_max``.
+
+    For α > 0 the first half is uniform on [0, 2α] (the barrier sits near α/2 for unit
+    directions, MATH.md §4), the rest geometric from 2α to t_max, so the barrier is
+    resolved however small α is. For α = 0 (or 2α ≥ t_max) it is quadratic,
+    t_k = t_max (k / (num − 1))², dense near 0 where the fall starts.
+    """
+    if alpha > 0 and 2.0 * alpha < t_max:
+        half = num // 2
+        head = np.linspace(0.0, 2.0 * alpha, half + 1)
+        tail = np.geomspace(2.0 * alpha, t_max, num - half)[1:]
+        return np.concatenate([head, tail])
+    return t_max * (np.arange(num) / (num - 1)) ** 2
+
+
+def _first_fall(rel, tol):
+    below = np.nonzero(~np.isfinite(rel) | (rel < -tol))[0]
+    return int(below[0]) if below.size else None
+
+
+def barrier_profiles(
+    X,
+    alpha,
+    kappa: int,
+    directions: list[Direction],
+    *,
+    t_max: float | None = None,
+    num: int = 81,
+    max_extensions: int = 3,
+    gamma=None,
+) -> list[Profile]:
+    """Profiles f_U(t) from the collapsed point for each direction, barriers located.
+
+    The grid is `profile_grid`: uniform on [0, 2α] and geometric beyond for α > 0,
+    quadratic for α = 0; the default t_max is 4α + √λ_1(S). While an affine-descent profile
+    has not yet fallen below f(0), the grid is extended to 2 t_max, 3 t_max, … (at most
+    ``max_extensions`` times). Around each maximum the grid is then refined with
+    another ``num`` points, so the barrier height is not limited by the spacing.
+    All grids have the same length, so the inner solver compiles once.
+    """
+    n, d = V.check_data(X)
+    V.check_alpha(alpha)
+    V.check_gamma(gamma)
+    kappa = V.check_kappa(kappa)
+    if not directions:
+        raise ValueError("directions is empty; pass at least one Direction to probe.")
+    num = V.check_size("num", num, 5)
+    if t_max is None:
+        lam1 = float(np.linalg.eigvalsh(data_covariance(X))[-1])
+        t_max = 4.0 * float(alpha) + np.sqrt(lam1)
+    if not np.isfinite(t_max) or t_max <= 0:
+        raise ValueError(f"t_max must be a finite number > 0, got {t_max!r}.")
+    start = collapsed_point(X, kappa)
+    x0, _ = _split(start)
+    Xj = jnp.asarray(X)
+    Us = jnp.asarray(np.stack([dr.U for dr in directions]))
+    R = len(directions)
+    tol = 1e-12 * max(1.0, abs(float(_energy(start, Xj, alpha, gamma))))
+
+    def run(ts, x_start):
+        out = _profile_scan_many(Xj, alpha, Us, jnp.asarray(ts), jnp.asarray(x_start), start, gamma)
+        return tuple(np.asarray(a) for a in out)
+
+    ts = np.tile(profile_grid(float(alpha), t_max, num), (R, 1))
+    vals, gns, xs = run(ts, np.tile(np.asarray(x0), (R, 1)))
+    must_fall = np.array([dr.kind == "affine_descent" for dr in directions])
+    for _ in range(max_extensions):
+        rel = vals - vals[:, :1]
+        fallen = np.array([_first_fall(rel[r], tol) is not None for r in range(R)])
+        if np.all(fallen | ~must_fall):
+            break
+        last = ts[0, -1]
+        ext = np.tile(np.linspace(last, last + t_max, num + 1)[1:], (R, 1))
+        ev, eg, ex = run(ext, xs[:, -1])
+        ts, vals = np.concatenate([ts, ext], 1), np.concatenate([vals, ev], 1)
+        gns, xs = np.concatenate([gns, eg], 1), np.concatenate([xs, ex], 1)
+
+    # Refine between the neighbours of each interior maximum before the first fall.
+    rel = vals - vals[:, :1]
+    fine = np.empty((R, num))
+    x_lo = np.empty((R, xs.shape[-1]))
+    refine = np.zeros(R, dtype=bool)
+    for r in range(R):
+        stop = _first_fall(rel[r], tol) or rel.shape[1]
+        k = int(np.argmax(rel[r, :stop]))
+        refine[r] = k > 0
+        lo, hi = max(k - 1, 0), min(k + 1, ts.shape[1] - 1)
+        fine[r] = np.linspace(ts[r, lo], ts[r, hi], num + 2)[1:-1]
+        x_lo[r] = xs[r, lo]
+    if np.any(refine):
+        fv, fg, _ = run(fine, x_lo)
+
+    out = []
+    for r, dr in enumerate(directions):
+        keep = refine[r]
+        t_all = np.concatenate([ts[r], fine[r]]) if keep else ts[r]
+        v_all = np.concatenate([vals[r], fv[r]]) if keep else vals[r]
+        g_all = np.concatenate([gns[r], fg[r]]) if keep else gns[r]
+        order = np.argsort(t_all, kind="stable")
+        t_all, v_all, g_all = t_all[order], v_all[order], g_all[order]
+        rel_r = v_all - vals[r, 0]
+        shape, height, where = _classify(t_all, rel_r, tol)
+        out.append(Profile(dr, t_all, v_all, rel_r, g_all, shape, height, where, tol))
+    return out

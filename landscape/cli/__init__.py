@@ -1,0 +1,1 @@
+"""Layer 4, the command-line tools' shared pieces: argument parsing, plots."""

@@ -1,0 +1,3 @@
+"""Layer 0: argument checks, result objects and their JSON, provenance, progress.
+
+Imports nothing from the rest of `landscape`."""

@@ -1,0 +1,122 @@
+"""Argument checks shared by the library and the command-line tools.
+
+Each check raises ``ValueError`` naming the argument and saying how to fix it. Value
+checks (finiteness, signs) run only on concrete inputs: under ``jax.jit`` or
+``jax.vmap`` the values are tracers and only the static shapes can be checked.
+"""
+
+from __future__ import annotations
+
+import math
+
+import jax
+import numpy as np
+
+
+def concrete(x):
+    """``np.asarray(x)`` for a concrete value, or ``None`` for a tracer."""
+    if isinstance(x, jax.core.Tracer):
+        return None
+    return np.asarray(x)
+
+
+def _check_number(name, x, hint):
+    if isinstance(x, (bool, np.bool_)):
+        raise ValueError(f"{name} must be a number, got the boolean {x!r}; {hint}")
+    if not np.issubdtype(x.dtype, np.number):
+        raise ValueError(f"{name} must be a number, got {x!r} of type {x.dtype}; {hint}")
+
+
+def check_alpha(alpha) -> None:
+    if isinstance(alpha, (bool, np.bool_)):
+        raise ValueError(f"alpha must be a finite number >= 0, got the boolean {alpha!r}.")
+    a = concrete(alpha)
+    if a is None:
+        return
+    _check_number("alpha", a, "pass a float >= 0 (0 is the affine decoder).")
+    if a.ndim != 0:
+        raise ValueError(f"alpha must be a scalar, got an array of shape {a.shape}.")
+    if not np.isfinite(a) or a < 0:
+        raise ValueError(f"alpha must be a finite number >= 0 (alpha = 0 is the affine decoder), got {float(a)!r}.")
+
+
+def check_gamma(gamma) -> None:
+    if gamma is None:
+        return
+    if isinstance(gamma, (bool, np.bool_)):
+        raise ValueError(f"gamma must be a finite number > 0, got the boolean {gamma!r}.")
+    g = concrete(gamma)
+    if g is None:
+        return
+    _check_number("gamma", g, "pass a float > 0, or gamma=None to learn it.")
+    if g.ndim != 0:
+        raise ValueError(f"gamma must be a scalar, got an array of shape {g.shape}.")
+    if not np.isfinite(g) or g <= 0:
+        raise ValueError(
+            f"gamma must be a finite number > 0 (it is the decoder variance), got {float(g)!r}; "
+            "pass gamma=None to learn it through log_gamma."
+        )
+
+
+def check_kappa(kappa, d: int | None = None, *, strict_below_d: bool = False) -> int:
+    if isinstance(kappa, bool) or not isinstance(kappa, (int, np.integer)):
+        raise ValueError(f"kappa must be an integer >= 1 (the latent size), got {kappa!r}.")
+    if kappa < 1:
+        raise ValueError(f"kappa must be >= 1 (the latent size), got {kappa}.")
+    if strict_below_d and d is not None and kappa >= d:
+        raise ValueError(
+            f"kappa must be < d for a Proposition 1 data set (data on a kappa-dimensional "
+            f"decoder range inside R^d), got kappa = {kappa} with d = {d}; lower kappa or raise d."
+        )
+    return int(kappa)
+
+
+def check_size(name: str, value, minimum: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+        raise ValueError(f"{name} must be an integer >= {minimum}, got {value!r}.")
+    if value < minimum:
+        raise ValueError(f"{name} must be >= {minimum}, got {value}.")
+    return int(value)
+
+
+def check_positive(name: str, value) -> float:
+    """A finite real number > 0 (a tolerance, a learning rate, a grid end); returns it as float."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.integer, np.floating)):
+        raise ValueError(f"{name} must be a finite number > 0, got {value!r}.")
+    if not math.isfinite(value) or value <= 0:
+        raise ValueError(f"{name} must be a finite number > 0, got {value!r}.")
+    return float(value)
+
+
+def check_data(X, *, name: str = "X"):
+    """X must be 2-D (n, d) with n >= 2, d >= 1, and finite; returns (n, d)."""
+    shape = np.shape(X)
+    if len(shape) != 2:
+        raise ValueError(f"{name} must be a 2-D array of shape (n, d), one row per data point; got shape {shape}.")
+    n, d = shape
+    x = concrete(X)
+    if x is not None and not (np.issubdtype(x.dtype, np.floating) or np.issubdtype(x.dtype, np.integer)):
+        raise ValueError(f"{name} must hold real numbers, got dtype {x.dtype}.")
+    if n == 0 or d == 0:
+        raise ValueError(f"{name} is empty (shape {shape}); it needs n >= 2 rows and d >= 1 columns.")
+    if n < 2:
+        raise ValueError(f"{name} needs at least n = 2 data points, got n = {n}.")
+    if x is not None and not np.all(np.isfinite(x)):
+        bad = int(np.size(x) - np.count_nonzero(np.isfinite(x)))
+        raise ValueError(f"{name} contains {bad} NaN or inf entries; remove or impute them first.")
+    return n, d
+
+
+def check_not_constant(X, *, name: str = "X") -> float:
+    """γ̄ = (1/nd) Σ‖x_i − x̄‖² must be > 0; returns it (for concrete X)."""
+    x = concrete(X)
+    if x is None:
+        return math.nan
+    gbar = float(np.mean((x - x.mean(axis=0)) ** 2))
+    # Equal rows are constant data even when rounding in the mean leaves γ̄ ≈ 1e-32 > 0.
+    if not gbar > 0 or not np.any(np.ptp(x, axis=0) > 0):
+        raise ValueError(
+            f"{name} is constant (every row equals the mean, so gamma_bar = 0); the collapsed "
+            "point and eq. (5) need data with some spread."
+        )
+    return gbar

@@ -1,0 +1,98 @@
+"""The collapsed point q(z|x) = p(z) and its exact Hessian spectrum (MATH.md §3–4)."""
+
+from __future__ import annotations
+
+import jax.numpy as jnp
+import numpy as np
+
+from landscape.common import checks as V
+from landscape.core.params import VAEParams
+
+__all__ = [
+    "gamma_bar",
+    "collapsed_point",
+    "collapsed_energy",
+    "collapsed_spectrum",
+    "n_negative_affine",
+    "data_covariance",
+]
+
+
+def gamma_bar(X) -> float:
+    """γ̄ = (1/nd) Σ_i ‖x_i − x̄‖² (Section 4 of the paper); raises on constant data."""
+    V.check_data(X)
+    return V.check_not_constant(X)
+
+
+def data_covariance(X) -> np.ndarray:
+    """S = YᵀY / n with Y = X − x̄ (note 1/n, as in MATH.md §4 and §6)."""
+    V.check_data(X)
+    x = np.asarray(X, dtype=np.float64)
+    y = x - x.mean(axis=0)
+    return y.T @ y / x.shape[0]
+
+
+def collapsed_point(X, kappa: int) -> VAEParams:
+    """The collapsed point of MATH.md §3: W = 0, b = x̄, γ = γ̄, μ_i = 0, σ_i = 1.
+
+    There q(z|x) = N(0, I) = p(z) and p(x) = N(x̄, γ̄ I) (eq. 6). The gradient of
+    eq. (5) is exactly 0 there for every α ≥ 0.
+    """
+    n, d = V.check_data(X)
+    kappa = V.check_kappa(kappa)
+    gbar = V.check_not_constant(X)
+    x = jnp.asarray(X, dtype=jnp.float64)
+    return VAEParams(
+        W=jnp.zeros((d, kappa)),
+        b=jnp.mean(x, axis=0),
+        log_gamma=jnp.asarray(np.log(gbar)),
+        mu=jnp.zeros((n, kappa)),
+        log_sigma=jnp.zeros((n, kappa)),
+    )
+
+
+def collapsed_energy(X, kappa: int) -> float:
+    """L_c = n d (1 + log γ̄) + n κ, the energy at the collapsed point (MATH.md §3)."""
+    n, d = V.check_data(X)
+    kappa = V.check_kappa(kappa)
+    return float(n * d * (1.0 + np.log(gamma_bar(X))) + n * kappa)
+
+
+def n_negative_affine(X, kappa: int) -> int:
+    """κ · #{l : λ_l(S) > γ̄}: the index of the collapsed point at α = 0 (MATH.md §4)."""
+    lam = np.linalg.eigvalsh(data_covariance(X))
+    return int(V.check_kappa(kappa) * np.sum(lam > gamma_bar(X)))
+
+
+def _roots_2x2(p, q, r):
+    """Eigenvalues of [[p, q], [q, r]], both accurate (small root by det / large root)."""
+    tr = p + r
+    disc = np.sqrt((p - r) ** 2 + 4.0 * q * q)
+    big = 0.5 * (tr + disc)
+    small = (p * r - q * q) / big
+    return small, big
+
+
+def collapsed_spectrum(X, kappa: int, alpha: float) -> np.ndarray:
+    """The exact Hessian spectrum of eq. (5) at the collapsed point, ascending (MATH.md §4).
+
+    α = 0: per latent dimension, the (W_{:,k}, μ_{:,k}) block contributes the roots
+    of [[2n/γ̄, −2ς_l/γ̄], [−2ς_l/γ̄, 2]] for each singular value ς_l of Y = X − x̄,
+    2n/γ̄ (d − min(n, d) times) and 2 (n − min(n, d) times). α > 0: 0 (dκ times) and
+    2 (nκ times). In both cases log σ gives 4 (nκ), b gives 2n/γ̄ (d), log γ gives nd.
+    """
+    n, d = V.check_data(X)
+    kappa = V.check_kappa(kappa)
+    V.check_alpha(alpha)
+    gbar = gamma_bar(X)
+    x = np.asarray(X, dtype=np.float64)
+    y = x - x.mean(axis=0)
+    if float(alpha) == 0.0:
+        sv = np.linalg.svd(y, compute_uv=False)  # min(n, d) values, zeros included
+        small, big = _roots_2x2(2.0 * n / gbar, -2.0 * sv / gbar, 2.0)
+        r = sv.size
+        block = np.concatenate([small, big, np.full(d - r, 2.0 * n / gbar), np.full(n - r, 2.0)])
+    else:
+        block = np.concatenate([np.zeros(d), np.full(n, 2.0)])
+    eig = np.concatenate([np.tile(block, kappa), np.full(n * kappa, 4.0), np.full(d, 2.0 * n / gbar), [float(n * d)]])
+    return np.sort(eig)
