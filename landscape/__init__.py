@@ -86,7 +86,7 @@ from landscape.analysis.profiles import (  # noqa: E402
 )
 from landscape.analysis.schur import SchurInertia, block_inertia, hessian_blocks, schur_inertia  # noqa: E402
 from landscape.analysis.search import InitScales, SearchResult, init_params, search  # noqa: E402
-from landscape.analysis.spectrum import Spectrum, grad_norm, gradient, hessian, inertia, spectrum  # noqa: E402
+from landscape.analysis.spectrum import grad_norm, gradient, hessian, spectrum  # noqa: E402
 from landscape.analysis.stationary import (  # noqa: E402
     Mode,
     StationaryCertificate,
@@ -176,6 +176,7 @@ from landscape.tools.curvature import (  # noqa: E402
     lanczos,
     spectral_density,
 )
+from landscape.tools.inertia import Spectrum, inertia  # noqa: E402
 from landscape.tools.multistart import MultiStartResult, multistart  # noqa: E402
 from landscape.tools.newton import NewtonResult, newton_minimize  # noqa: E402
 

@@ -40,12 +40,12 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from landscape.analysis.spectrum import DEFAULT_RTOL, Spectrum, inertia
 from landscape.common import checks as V
 from landscape.core.collapsed import collapsed_point
 from landscape.core.datasets import Prop1Dataset
 from landscape.core.energy import _check, _energy, energy_objective
 from landscape.core.params import VAEParams, as_float64_params, check_params
+from landscape.tools.inertia import DEFAULT_RTOL, Spectrum, inertia
 from landscape.tools.newton import newton_minimize
 
 __all__ = [

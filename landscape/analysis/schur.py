@@ -40,10 +40,10 @@ from jax.flatten_util import ravel_pytree
 
 from landscape.core.energy import _check, _energy
 from landscape.core.params import VAEParams
+from landscape.tools.inertia import DEFAULT_RTOL
 
 __all__ = ["SchurInertia", "block_inertia", "schur_inertia", "hessian_blocks"]
 
-DEFAULT_RTOL = 1e-8
 SINGULAR_RTOL = 1e-6
 MAX_RETAINED = 4000
 

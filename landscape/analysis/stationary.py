@@ -33,9 +33,9 @@ import jax.numpy as jnp
 import numpy as np
 from jax.flatten_util import ravel_pytree
 
-from landscape.analysis.spectrum import DEFAULT_RTOL, inertia
 from landscape.core.energy import _check, energy_objective
 from landscape.tools import curvature as C
+from landscape.tools.inertia import DEFAULT_RTOL, inertia
 
 __all__ = ["Mode", "StationaryCertificate", "certify", "certify_stationary", "certify_minima", "LABELS"]
 
