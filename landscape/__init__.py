@@ -376,7 +376,9 @@ def _register_module_paths():
     import sys
 
     for old, new in _MODULE_PATHS.items():
-        sys.modules.setdefault(f"landscape.{old}", importlib.import_module(f"landscape.{new}"))
+        module = importlib.import_module(f"landscape.{new}")
+        sys.modules.setdefault(f"landscape.{old}", module)
+        globals().setdefault(old, module)  # as in 0.1: the module, unless a public function has its name
     for old in ("datasets", "paths", "linear", "linear_conditional", "linear_hierarchical"):
         sys.modules.setdefault(f"landscape.{old}", globals()[old])
     sys.meta_path.insert(0, _DeepFinder())
