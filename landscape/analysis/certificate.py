@@ -31,8 +31,6 @@ from landscape.core.collapsed import (
     collapsed_energy,
     collapsed_point,
     collapsed_spectrum,
-    data_covariance,
-    gamma_bar,
     n_negative_affine,
 )
 from landscape.core.datasets import Prop1Dataset
@@ -136,13 +134,15 @@ class PathReport:
 
 def reconstruction_path(data: Prop1Dataset, t=None) -> PathReport:
     """Evaluate eq. (5) along the witness's reconstructing path (MATH.md §5)."""
+    if not isinstance(data, Prop1Dataset):
+        raise ValueError(f"data must be a Prop1Dataset from landscape.prop1_dataset, got {type(data).__name__}.")
     # Down to 1e-8: an entry of x whose pre-activation lies within δ of the kink ±α bends
     # the slope near t ≈ δ, so the asymptotic slope shows only once t ≪ δ (δ ≈ 1e-4 occurs
     # at n = 20; the energies stay exact in float64, the residual being 0 by construction).
     t = np.logspace(0, -8, 17) if t is None else np.sort(np.asarray(t, dtype=float))[::-1]
     if t.size < 2 or not np.all(np.isfinite(t)) or np.any(t <= 0):
         raise ValueError("t must hold at least 2 finite values > 0.")
-    X = jnp.asarray(data.X)
+    X = jnp.asarray(data.data.X)
     E = np.array([float(_energy(data.witness.path_params(float(ti)), X, data.alpha)) for ti in t])
     slopes = np.diff(E) / np.diff(np.log(t))
     expected = 2.0 * data.n * (data.d - data.kappa)
@@ -151,13 +151,13 @@ def reconstruction_path(data: Prop1Dataset, t=None) -> PathReport:
         np.all(np.diff(E) < 0)
         and expected > 0
         and abs(slope - expected) <= 1e-3 * expected
-        and E[-1] < collapsed_energy(data.X, data.kappa)
+        and E[-1] < collapsed_energy(data.data, data.kappa)
     )
     return PathReport(t=t, energy=E, slopes=slopes, slope=slope, expected_slope=expected, unbounded=unbounded)
 
 
 def _collapsed_report(X, kappa, alpha, directions, spectrum_rtol) -> CollapsedReport:
-    point = collapsed_point(X, kappa)
+    point = collapsed_point(X, kappa)  # X: a validated Data
     spec = spectrum(point, X, alpha, rtol=spectrum_rtol)
     pred = collapsed_spectrum(X, kappa, alpha)
     err = float(np.max(np.abs(spec.eigenvalues - pred)) / np.max(np.abs(pred)))
@@ -165,7 +165,7 @@ def _collapsed_report(X, kappa, alpha, directions, spectrum_rtol) -> CollapsedRe
     k = int(np.argmin([p.barrier_height for p in profiles]))
     return CollapsedReport(
         alpha=float(alpha),
-        energy=float(_energy(point, jnp.asarray(X), alpha)),
+        energy=float(_energy(point, jnp.asarray(X.X), alpha)),
         energy_formula=collapsed_energy(X, kappa),
         grad_norm=grad_norm(point, X, alpha),
         spectrum=spec,
@@ -269,7 +269,7 @@ def certify_prop1(
         )
     n_random_directions = V.check_size("n_random_directions", n_random_directions, 0)
     t0 = time.perf_counter()
-    X, kappa, alpha = data.X, data.kappa, data.alpha
+    X, kappa, alpha = data.data, data.kappa, data.alpha  # X: the validated Data, built once here
     directions = affine_descent_directions(X, kappa) + random_directions(data.d, kappa, n_random_directions, data.seed)
     if not directions:
         raise ValueError("no direction to probe: the data are isotropic and n_random_directions = 0.")
@@ -304,8 +304,8 @@ def certify_prop1(
     }
     return Prop1Certificate(
         data=data,
-        gamma_bar=gamma_bar(X),
-        eigenvalues=np.sort(np.linalg.eigvalsh(data_covariance(X)))[::-1],
+        gamma_bar=float(X.gamma_bar),
+        eigenvalues=X.eigenvalues.copy(),
         collapsed=collapsed,
         affine=affine,
         reconstruction=path,

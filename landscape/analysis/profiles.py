@@ -22,7 +22,8 @@ import numpy as np
 from jax.flatten_util import ravel_pytree
 
 from landscape.common import checks as V
-from landscape.core.collapsed import collapsed_point, data_covariance, gamma_bar
+from landscape.core.collapsed import collapsed_point
+from landscape.core.data import as_data, data_array
 from landscape.core.energy import _energy
 from landscape.core.params import VAEParams, as_float64_params, check_params
 from landscape.tools.newton import newton_minimize
@@ -120,11 +121,10 @@ def affine_descent_directions(X, kappa: int) -> list[Direction]:
     point at α = 0 (MATH.md §4): the directions in which a barrier is not a given.
     """
     kappa = V.check_kappa(kappa)
-    lam, vec = np.linalg.eigh(data_covariance(X))
-    gbar = gamma_bar(X)
-    d = vec.shape[0]
+    data = as_data(X)
+    lam, vec, gbar, d = data.eigenvalues, data.eigenvectors, float(data.gamma_bar), data.d
     out = []
-    for l in np.argsort(lam)[::-1]:
+    for l in range(d):  # λ descending
         if lam[l] <= gbar:
             continue
         for k in range(kappa):
@@ -179,7 +179,8 @@ def energy_profile(X, alpha, start: VAEParams, U, ts, *, gamma=None):
 
     Returns ``(energies, inner_grad_norms)`` as NumPy arrays.
     """
-    n, d = V.check_data(X)
+    X = data_array(X)
+    n, d = X.shape
     V.check_alpha(alpha)
     V.check_gamma(gamma)
     start = as_float64_params(start)
@@ -252,7 +253,8 @@ def barrier_profiles(
     another ``num`` points, so the barrier height is not limited by the spacing.
     All grids have the same length, so the inner solver compiles once.
     """
-    n, d = V.check_data(X)
+    data = as_data(X)
+    n, d = data.shape
     V.check_alpha(alpha)
     V.check_gamma(gamma)
     kappa = V.check_kappa(kappa)
@@ -260,13 +262,13 @@ def barrier_profiles(
         raise ValueError("directions is empty; pass at least one Direction to probe.")
     num = V.check_size("num", num, 5)
     if t_max is None:
-        lam1 = float(np.linalg.eigvalsh(data_covariance(X))[-1])
+        lam1 = float(data.eigenvalues[0])
         t_max = 4.0 * float(alpha) + np.sqrt(lam1)
     if not np.isfinite(t_max) or t_max <= 0:
         raise ValueError(f"t_max must be a finite number > 0, got {t_max!r}.")
-    start = collapsed_point(X, kappa)
+    start = collapsed_point(data, kappa)
     x0, _ = _split(start)
-    Xj = jnp.asarray(X)
+    Xj = jnp.asarray(data.X)
     Us = jnp.asarray(np.stack([dr.U for dr in directions]))
     R = len(directions)
     tol = 1e-12 * max(1.0, abs(float(_energy(start, Xj, alpha, gamma))))

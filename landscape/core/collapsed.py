@@ -1,4 +1,8 @@
-"""The collapsed point q(z|x) = p(z) and its exact Hessian spectrum (MATH.md §3–4)."""
+"""The collapsed point q(z|x) = p(z) and its exact Hessian spectrum (MATH.md §3–4).
+
+Each function takes X or a validated `landscape.core.data.Data`; the statistics (x̄, S,
+λ_l, γ̄) come from the `Data`, so passing one avoids re-validating and re-decomposing.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +10,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from landscape.common import checks as V
+from landscape.core.data import as_data
 from landscape.core.params import VAEParams
 
 __all__ = [
@@ -20,16 +25,12 @@ __all__ = [
 
 def gamma_bar(X) -> float:
     """γ̄ = (1/nd) Σ_i ‖x_i − x̄‖² (Section 4 of the paper); raises on constant data."""
-    V.check_data(X)
-    return V.check_not_constant(X)
+    return float(as_data(X).gamma_bar)
 
 
 def data_covariance(X) -> np.ndarray:
-    """S = YᵀY / n with Y = X − x̄ (note 1/n, as in MATH.md §4 and §6)."""
-    V.check_data(X)
-    x = np.asarray(X, dtype=np.float64)
-    y = x - x.mean(axis=0)
-    return y.T @ y / x.shape[0]
+    """S = YᵀY / n with Y = X − x̄ (note 1/n, as in MATH.md §4 and §6); raises on constant data."""
+    return as_data(X).S
 
 
 def collapsed_point(X, kappa: int) -> VAEParams:
@@ -38,14 +39,13 @@ def collapsed_point(X, kappa: int) -> VAEParams:
     There q(z|x) = N(0, I) = p(z) and p(x) = N(x̄, γ̄ I) (eq. 6). The gradient of
     eq. (5) is exactly 0 there for every α ≥ 0.
     """
-    n, d = V.check_data(X)
+    data = as_data(X)
+    n, d = data.shape
     kappa = V.check_kappa(kappa)
-    gbar = V.check_not_constant(X)
-    x = jnp.asarray(X, dtype=jnp.float64)
     return VAEParams(
         W=jnp.zeros((d, kappa)),
-        b=jnp.mean(x, axis=0),
-        log_gamma=jnp.asarray(np.log(gbar)),
+        b=jnp.asarray(data.x_mean),
+        log_gamma=jnp.asarray(np.log(data.gamma_bar)),
         mu=jnp.zeros((n, kappa)),
         log_sigma=jnp.zeros((n, kappa)),
     )
@@ -53,15 +53,15 @@ def collapsed_point(X, kappa: int) -> VAEParams:
 
 def collapsed_energy(X, kappa: int) -> float:
     """L_c = n d (1 + log γ̄) + n κ, the energy at the collapsed point (MATH.md §3)."""
-    n, d = V.check_data(X)
+    data = as_data(X)
     kappa = V.check_kappa(kappa)
-    return float(n * d * (1.0 + np.log(gamma_bar(X))) + n * kappa)
+    return float(data.n * data.d * (1.0 + np.log(data.gamma_bar)) + data.n * kappa)
 
 
 def n_negative_affine(X, kappa: int) -> int:
     """κ · #{l : λ_l(S) > γ̄}: the index of the collapsed point at α = 0 (MATH.md §4)."""
-    lam = np.linalg.eigvalsh(data_covariance(X))
-    return int(V.check_kappa(kappa) * np.sum(lam > gamma_bar(X)))
+    data = as_data(X)
+    return int(V.check_kappa(kappa) * data.n_above(data.gamma_bar))
 
 
 def _roots_2x2(p, q, r):
@@ -81,14 +81,13 @@ def collapsed_spectrum(X, kappa: int, alpha: float) -> np.ndarray:
     2n/γ̄ (d − min(n, d) times) and 2 (n − min(n, d) times). α > 0: 0 (dκ times) and
     2 (nκ times). In both cases log σ gives 4 (nκ), b gives 2n/γ̄ (d), log γ gives nd.
     """
-    n, d = V.check_data(X)
+    data = as_data(X)
+    n, d = data.shape
     kappa = V.check_kappa(kappa)
     V.check_alpha(alpha)
-    gbar = gamma_bar(X)
-    x = np.asarray(X, dtype=np.float64)
-    y = x - x.mean(axis=0)
+    gbar = float(data.gamma_bar)
     if float(alpha) == 0.0:
-        sv = np.linalg.svd(y, compute_uv=False)  # min(n, d) values, zeros included
+        sv = data.singular_values  # min(n, d) values, zeros included
         small, big = _roots_2x2(2.0 * n / gbar, -2.0 * sv / gbar, 2.0)
         r = sv.size
         block = np.concatenate([small, big, np.full(d - r, 2.0 * n / gbar), np.full(n - r, 2.0)])

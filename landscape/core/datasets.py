@@ -13,11 +13,13 @@ The generating parameters (W*, b*, z) are kept as the *witness*: with μ_i = z_i
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 import jax.numpy as jnp
 import numpy as np
 
 from landscape.common import checks as V
+from landscape.core.data import Data
 from landscape.core.moments import soft_threshold
 from landscape.core.params import VAEParams
 
@@ -72,6 +74,11 @@ class Prop1Dataset:
     kappa: int
     seed: int
     scale: float
+
+    @cached_property
+    def data(self) -> Data:
+        """X as a validated `Data` (x̄, Y, S, λ_l descending, u_l, γ̄), built on first use."""
+        return Data.from_array(self.X)
 
     @property
     def n(self) -> int:

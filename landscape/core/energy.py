@@ -16,6 +16,7 @@ import jax
 import jax.numpy as jnp
 
 from landscape.common import checks as V
+from landscape.core.data import data_array
 from landscape.core.moments import expected_sq_error_elementwise, soft_threshold
 from landscape.core.params import VAEParams, as_float64_params, check_params
 
@@ -65,12 +66,13 @@ def _check(params, X, alpha, gamma):
     The public functions compute in float64 whatever the inputs' dtype: float32 cannot
     resolve the quantities this library certifies (gradients of 1e-14, barriers of 1e-9).
     """
-    n, d = V.check_data(X)
+    X = data_array(X)  # an array is checked here; a `Data` was checked when it was built
+    n, d = X.shape
     V.check_alpha(alpha)
     V.check_gamma(gamma)
     params = as_float64_params(params)
     check_params(params, n, d)
-    return params, jnp.asarray(X, dtype=jnp.float64)
+    return params, X
 
 
 def energy(params: VAEParams, X, alpha, *, gamma=None) -> jax.Array:
