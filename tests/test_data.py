@@ -25,7 +25,8 @@ def test_data_matches_the_definitions(n, d, seed):
     np.testing.assert_allclose(D.S, S, rtol=1e-12, atol=1e-12)
     assert float(D.gamma_bar) == pytest.approx(np.trace(S) / d, rel=1e-12)
     assert np.all(np.diff(D.eigenvalues) <= 0)  # descending
-    np.testing.assert_allclose(D.S @ D.eigenvectors, D.eigenvectors * D.eigenvalues, atol=1e-10 * max(1, D.eigenvalues[0]))
+    tol = 1e-10 * max(1, D.eigenvalues[0])
+    np.testing.assert_allclose(D.S @ D.eigenvectors, D.eigenvectors * D.eigenvalues, atol=tol)
     np.testing.assert_allclose(D.eigenvectors.T @ D.eigenvectors, np.eye(d), atol=1e-12)
     sv = np.linalg.svd(Y, compute_uv=False)
     np.testing.assert_allclose(D.singular_values, sv, rtol=1e-7, atol=1e-7 * max(1.0, sv[0]))
@@ -58,7 +59,7 @@ def test_public_functions_give_the_same_numbers_for_x_and_data():
     assert landscape.gamma_bar(X) == landscape.gamma_bar(D)
     assert landscape.collapsed_energy(X, 1) == landscape.collapsed_energy(D, 1)
     p = landscape.collapsed_point(X, 1)
-    assert all(np.array_equal(a, b) for a, b in zip(p, landscape.collapsed_point(D, 1)))
+    assert all(np.array_equal(a, b) for a, b in zip(p, landscape.collapsed_point(D, 1), strict=True))
     assert float(landscape.energy(p, X, 0.1)) == float(landscape.energy(p, D, 0.1))
     np.testing.assert_array_equal(landscape.spectrum(p, X, 0.1).eigenvalues, landscape.spectrum(p, D, 0.1).eigenvalues)
     np.testing.assert_array_equal(landscape.collapsed_spectrum(X, 1, 0.0), landscape.collapsed_spectrum(D, 1, 0.0))
