@@ -26,7 +26,8 @@ import numpy as np
 from landscape.analysis.basins import CATEGORIES, _cluster, basin_stats, categorize, wilson_interval
 from landscape.analysis.elbo_gap import _EPS, _LOG_2PI, _check_problem, _eq5_to_nats, _phi_batch
 from landscape.analysis.likelihood_collapsed import _MARGINAL_ENERGY_JIT
-from landscape.analysis.search import InitScales, _Progress, init_params, search
+from landscape.analysis.search import InitScales, init_params, search
+from landscape.common.progress import progress_bar
 from landscape.analysis.stationary import certify
 from landscape.common import checks as V
 from landscape.common.provenance import to_jsonable
@@ -155,7 +156,7 @@ def likelihood_multistart(
     lr, gt = jnp.asarray(learning_rate, jnp.float64), jnp.asarray(gtol, jnp.float64)
     chunk = min(chunk_size, restarts)
     chunks = int(np.ceil(restarts / chunk))
-    bar = _Progress(restarts, chunks >= 2 if progress is None else bool(progress), label="likelihood")
+    bar = progress_bar(restarts, enabled=chunks >= 2 if progress is None else bool(progress), label="likelihood")
     outs = []
     t0 = time.perf_counter()
     for c in range(chunks):
@@ -172,7 +173,7 @@ def likelihood_multistart(
         steps_taken = jnp.where(fail_step >= 0, fail_step, steps) + k_pol
         out = (P2, val, gn, failed, steps_taken)
         outs.append(jax.tree.map(lambda a, k=idx.size: np.asarray(a)[:k], jax.block_until_ready(out)))
-        bar.update(int(idx[-1]) + 1, c + 1, chunks)
+        bar.update(idx.size)
     P, val, gn, failed, steps_taken = jax.tree.map(lambda *a: np.concatenate(a), *outs)
     val, gn, status = end_status(val, gn, failed, gtol)
     config = {

@@ -14,8 +14,6 @@ see it.
 
 from __future__ import annotations
 
-import sys
-import time
 from dataclasses import asdict, dataclass, field
 from functools import partial
 
@@ -25,18 +23,15 @@ import numpy as np
 from jax.flatten_util import ravel_pytree
 
 from landscape.common import checks as V
-from landscape.core.collapsed import collapsed_energy, gamma_bar
+from landscape.core.collapsed import collapsed_energy
+from landscape.core.data import as_data
 from landscape.core.energy import _energy, _expected_sq_error
 from landscape.core.params import VAEParams, as_float64_params, check_params
-from landscape.tools.multistart import descend
-from landscape.tools.multistart import polish as polish_point
+from landscape.tools import engine
 
 __all__ = ["InitScales", "SearchResult", "init_params", "search", "STATUSES"]
 
 STATUSES = ("converged", "max_steps", "non_finite")
-_OPTIMIZERS = ("adam", "lbfgs")
-_POLISH = ("auto", "newton", "lbfgs", "none")
-_NEWTON_MAX_P = 400  # dense Newton polishing up to this many parameters
 
 
 @dataclass(frozen=True)
@@ -68,18 +63,18 @@ class InitScales:
 
 
 def init_params(X, kappa: int, indices, seed: int, init: InitScales = InitScales()) -> VAEParams:
-    """Starting points for the restarts numbered ``indices`` (batched VAEParams).
+    """Starting points for the restarts numbered ``indices`` (batched VAEParams); X or a `Data`.
 
     Restart r draws from ``fold_in(key(seed), r)`` alone, so a restart's start does not
     depend on which chunk, or how many restarts, it is run with.
     """
-    n, d = V.check_data(X)
+    data = as_data(X)
+    n, d = data.shape
     kappa = V.check_kappa(kappa)
-    gbar = V.check_not_constant(X)
-    xbar = jnp.asarray(np.mean(np.asarray(X, dtype=float), axis=0))
+    gbar = float(data.gamma_bar)
+    xbar = jnp.asarray(data.x_mean)
     base = jax.random.key(int(seed))
     sg = float(np.sqrt(gbar))
-    gbar = float(gbar)
 
     return _init_batch(jnp.asarray(indices), base, xbar, gbar, n, d, kappa, init, sg)
 
@@ -99,57 +94,11 @@ def _init_batch(indices, base, xbar, gbar, n, d, kappa, init, sg):
     return jax.vmap(one)(indices)
 
 
-def _descend_one(p0, X, alpha, gamma, *, steps, learning_rate, optimizer):
-    """Descent for one restart; returns (params, failed, fail_step) (`landscape.multistart.descend`).
-
-    Under vmap a restart's NaN cannot reach another restart (nothing is reduced across
-    restarts), so the step keeps only a scalar flag: the first step whose gradient is
-    not finite. The endpoint of a failed restart is not used; it is reported as non_finite.
-    """
-    f = partial(_energy, X=X, alpha=alpha, gamma=gamma)
-    return descend(f, p0, steps=steps, learning_rate=learning_rate, optimizer=optimizer)
-
-
-def _polish_one(p0, X, alpha, gamma, *, method, steps, gtol):
-    """float64 polishing of one restart (`landscape.multistart.polish`); a non-finite polish is undone."""
-    return polish_point(partial(_energy, X=X, alpha=alpha, gamma=gamma), p0, method=method, steps=steps, gtol=gtol)
-
-
-def _diagnostics_one(p, X, alpha, gamma):
+def _diagnostics(p, X, alpha, gamma):
+    """Per-endpoint extras for the engine: max |∂L/∂θ_i| and (1/nd) Σ_i E_q‖x_i − μ_x(z)‖² (eq. 9's γ*)."""
     n, d = X.shape
-    val, g = jax.value_and_grad(_energy)(p, X, alpha, gamma)
-    gflat, _ = ravel_pytree(g)
-    return {
-        "energy": val,
-        "grad_norm": jnp.linalg.norm(gflat),
-        "grad_max": jnp.max(jnp.abs(gflat)),
-        "recon_error": _expected_sq_error(p, X, alpha) / (n * d),
-    }
-
-
-@partial(
-    jax.jit,
-    static_argnames=("steps", "optimizer", "polish", "polish_steps", "precision"),
-)
-def _run_chunk(P0, X, alpha, gamma, learning_rate, gtol, *, steps, optimizer, polish, polish_steps, precision):
-    low = jnp.float32 if precision == "float32" else jnp.float64
-    cast = partial(jax.tree.map, lambda a: a.astype(low))
-    g_low = None if gamma is None else jnp.asarray(gamma, low)
-    g_ax = 0 if (gamma is not None and jnp.ndim(gamma) == 1) else None  # γ per restart (a γ sweep)
-    descend = partial(_descend_one, steps=steps, learning_rate=learning_rate, optimizer=optimizer)
-    P, failed, fail_step = jax.vmap(descend, in_axes=(0, None, None, g_ax))(
-        cast(P0), X.astype(low), jnp.asarray(alpha, low), g_low
-    )
-    P = jax.tree.map(lambda a: a.astype(jnp.float64), P)
-    polish_k = jnp.zeros(failed.shape, dtype=jnp.int32)
-    if polish != "none":
-        pol = partial(_polish_one, method=polish, steps=polish_steps, gtol=gtol)
-        P_pol, polish_k = jax.vmap(pol, in_axes=(0, None, None, g_ax))(P, X, alpha, gamma)
-        keep = lambda a: failed.reshape((-1,) + (1,) * (a.ndim - 1))  # noqa: E731  failed: no polish
-        P = jax.tree.map(lambda a, b: jnp.where(keep(a), a, b), P, P_pol)
-        polish_k = jnp.where(failed, 0, polish_k)
-    diag = jax.vmap(_diagnostics_one, in_axes=(0, None, None, g_ax))(P, X, alpha, gamma)
-    return P, failed, fail_step, polish_k, diag
+    gflat, _ = ravel_pytree(jax.grad(_energy)(p, X, alpha, gamma))
+    return {"grad_max": jnp.max(jnp.abs(gflat)), "recon_error": _expected_sq_error(p, X, alpha) / (n * d)}
 
 
 @dataclass(frozen=True)
@@ -232,61 +181,6 @@ class SearchResult:
         return out
 
 
-_COMPILED: dict = {}
-
-
-def _compiled_chunk(P0, X, alpha, gamma, learning_rate, gtol, static):
-    """The compiled chunk for these shapes and settings (α, γ and the rates stay traced).
-
-    Compiled ahead of time so that compilation is timed apart from the run, and cached,
-    so that a sweep over α or seeds compiles once.
-    """
-    key = (
-        tuple((a.shape, str(a.dtype), str(getattr(a, "sharding", ""))) for a in jax.tree.leaves(P0)),
-        X.shape,
-        None if gamma is None else jnp.shape(gamma),
-        tuple(sorted(static.items())),
-    )
-    if key not in _COMPILED:
-        _COMPILED[key] = _run_chunk.lower(P0, X, alpha, gamma, learning_rate, gtol, **static).compile()
-    return _COMPILED[key]
-
-
-class _Progress:
-    """A one-line progress bar on stderr (plain lines when stderr is not a terminal)."""
-
-    def __init__(self, total: int, enabled: bool, label: str = "search"):
-        self.total, self.enabled, self.label = total, enabled, label
-        self.t0 = time.perf_counter()
-        self.tty = sys.stderr.isatty()
-
-    def update(self, done: int, chunk: int, chunks: int):
-        if not self.enabled:
-            return
-        dt = time.perf_counter() - self.t0
-        width = 30
-        fill = int(width * done / self.total)
-        eta = dt / done * (self.total - done) if done else float("nan")
-        line = (
-            f"{self.label}: [{'#' * fill}{'.' * (width - fill)}] chunk {chunk}/{chunks}, "
-            f"{done}/{self.total} restarts, {dt:.1f} s, eta {eta:.1f} s"
-        )
-        sys.stderr.write(("\r" + line) if self.tty else (line + "\n"))
-        if self.tty and done == self.total:
-            sys.stderr.write("\n")
-        sys.stderr.flush()
-
-
-def _shard(P):
-    """Place the restart axis across devices when there are several."""
-    devices = jax.devices()
-    if len(devices) == 1:
-        return P
-    mesh = jax.sharding.Mesh(np.array(devices), ("restarts",))
-    spec = jax.sharding.NamedSharding(mesh, jax.sharding.PartitionSpec("restarts"))
-    return jax.device_put(P, spec)
-
-
 def search(
     X,
     alpha,
@@ -339,7 +233,8 @@ def search(
     Returns:
       A `SearchResult`; `landscape.basins.basin_stats` classifies its endpoints.
     """
-    n, d = V.check_data(X)
+    data = as_data(X)  # validated once, here
+    n, d = data.shape
     V.check_alpha(alpha)
     kappa = V.check_kappa(kappa)
     restarts = V.check_size("restarts", restarts, 1)
@@ -356,11 +251,9 @@ def search(
     if polish_steps is not None:
         polish_steps = V.check_size("polish_steps", polish_steps, 0)
     chunk_size = V.check_size("chunk_size", chunk_size, 1)
-    if optimizer not in _OPTIMIZERS:
-        raise ValueError(f"optimizer must be one of {_OPTIMIZERS}, got {optimizer!r}.")
-    if polish not in _POLISH:
-        raise ValueError(f"polish must be one of {_POLISH}, got {polish!r}.")
-    if precision not in ("float64", "float32"):
+    if optimizer not in engine.OPTIMIZERS:
+        raise ValueError(f"optimizer must be one of {engine.OPTIMIZERS}, got {optimizer!r}.")
+    if precision not in engine.PRECISIONS:
         raise ValueError(f"precision must be 'float64' or 'float32', got {precision!r}.")
     if not (np.isfinite(learning_rate) and learning_rate > 0):
         raise ValueError(f"learning_rate must be a finite number > 0, got {learning_rate!r}.")
@@ -368,17 +261,12 @@ def search(
         raise ValueError(f"gtol must be a finite number >= 0, got {gtol!r}.")
     if not isinstance(init, InitScales):
         raise ValueError(f"init must be a landscape.InitScales, got {type(init).__name__}.")
-    gbar = gamma_bar(X)
     P_count = d * kappa + d + 1 + 2 * n * kappa
-    method = polish
-    if polish == "auto":
-        method = "newton" if P_count <= _NEWTON_MAX_P else "lbfgs"
-    if polish_steps is None:
-        polish_steps = 500 if method == "newton" else 2000
-    if method == "newton" and P_count > _NEWTON_MAX_P:
+    method, polish_steps = engine.resolve_polish(polish, P_count, polish_steps)
+    if method == "newton" and P_count > engine.NEWTON_MAX_P:
         raise ValueError(
             f"polish='newton' needs a dense {P_count}×{P_count} Hessian per restart; use polish='lbfgs' "
-            f"(or 'auto') for problems with more than {_NEWTON_MAX_P} parameters."
+            f"(or 'auto') for problems with more than {engine.NEWTON_MAX_P} parameters."
         )
     if start is not None:
         start = as_float64_params(start)
@@ -386,48 +274,35 @@ def search(
             raise ValueError(f"start must be a VAEParams batched over restarts = {restarts} (W of shape (R, d, κ)).")
         check_params(VAEParams(*(a[0] for a in start)), n, d)
 
-    Xj = jnp.asarray(X, dtype=jnp.float64)
-    ndev = jax.device_count()
-    chunk = int(np.ceil(min(chunk_size, restarts) / ndev) * ndev)
-    chunks = int(np.ceil(restarts / chunk))
-    show = chunks >= 2 if progress is None else bool(progress)
-    bar = _Progress(restarts, show)
     g_arg = None if (gamma is None or per_restart_gamma) else jnp.asarray(gamma, jnp.float64)
-    # strongly typed scalars, so that the cached executable sees one signature
-    a_arg = jnp.asarray(alpha, jnp.float64)
-    lr_arg, gtol_arg = jnp.asarray(learning_rate, jnp.float64), jnp.asarray(gtol, jnp.float64)
-    static = dict(steps=steps, optimizer=optimizer, polish=method, polish_steps=polish_steps, precision=precision)
-
-    outs = []
-    t0 = time.perf_counter()
-    compile_s = run_s = 0.0
-    for c in range(chunks):
-        idx = np.arange(c * chunk, min((c + 1) * chunk, restarts))
-        pad = np.concatenate([idx, np.full(chunk - idx.size, idx[0])])  # fixed shape: one compile
-        if start is None:
-            P0 = init_params(X, kappa, pad, seed, init)
-        else:
-            P0 = jax.tree.map(lambda a, pad=pad: jnp.asarray(a[pad]), start)
-        P0 = _shard(P0)
-        if per_restart_gamma:
-            g_arg = jnp.asarray(gamma[pad])
-        if c == 0:
-            tc = time.perf_counter()
-            compiled = _compiled_chunk(P0, Xj, a_arg, g_arg, lr_arg, gtol_arg, static)
-            compile_s = time.perf_counter() - tc
-        tr = time.perf_counter()
-        out = jax.block_until_ready(compiled(P0, Xj, a_arg, g_arg, lr_arg, gtol_arg))
-        run_s += time.perf_counter() - tr
-        out = jax.tree.map(lambda a, k=idx.size: np.asarray(a)[:k], out)
-        outs.append(out)
-        bar.update(int(idx[-1]) + 1, c + 1, chunks)
-    P, failed, fail_step, polish_k, diag = jax.tree.map(lambda *a: np.concatenate(a), *outs)
-    seconds = time.perf_counter() - t0
+    if per_restart_gamma:
+        g_arg = jnp.asarray(gamma)
+    if start is None:
+        make_starts = partial(init_params, data, kappa, seed=seed, init=init)
+    else:
+        make_starts = start
+    out = engine.run(
+        _energy,
+        make_starts,
+        (jnp.asarray(data.X), jnp.asarray(alpha, jnp.float64), g_arg),  # strongly typed: one signature
+        restarts=restarts,
+        batched_args=(False, False, per_restart_gamma),
+        diagnostics=_diagnostics,
+        steps=steps,
+        learning_rate=learning_rate,
+        optimizer=optimizer,
+        polish=method,
+        polish_steps=polish_steps,
+        gtol=gtol,
+        chunk_size=chunk_size,
+        precision=precision,
+        progress=progress,
+        label="search",
+    )
+    P, failed = out.params, out.failed
 
     from landscape.analysis.basins import active_dims
 
-    gtol_ok = diag["grad_norm"] <= gtol * np.maximum(1.0, np.abs(diag["energy"]))
-    status = np.where(failed, "non_finite", np.where(gtol_ok, "converged", "max_steps"))
     if gamma is not None:  # the parameter log_gamma is unused: report the γ that was used
         P = P._replace(log_gamma=np.broadcast_to(np.log(np.asarray(gamma, dtype=float)), (restarts,)).copy())
     gam = np.exp(np.asarray(P.log_gamma, dtype=float))
@@ -446,38 +321,37 @@ def search(
         "polish": method,
         "polish_steps": polish_steps,
         "gtol": float(gtol),
-        "chunk_size": chunk,
+        "chunk_size": out.chunk,
         "precision": precision,
         "eps": eps,
         "delta": delta,
-        "devices": ndev,
+        "devices": jax.device_count(),
     }
     return SearchResult(
-        energy=diag["energy"],
-        grad_norm=diag["grad_norm"],
-        grad_max=diag["grad_max"],
+        energy=out.value,
+        grad_norm=out.grad_norm,
+        grad_max=np.where(failed, np.nan, out.diagnostics["grad_max"]),
         gamma=gam,
-        recon_error=diag["recon_error"],
+        recon_error=np.where(failed, np.nan, out.diagnostics["recon_error"]),
         active=active_dims(P, eps=eps, delta=delta).sum(axis=-1),
-        steps=np.where(failed, fail_step, steps) + polish_k,
-        status=status,
+        steps=out.steps,
+        status=np.asarray(out.status),
         params=VAEParams(*(np.asarray(a) for a in P)),
         config=config,
         seed=int(seed),
-        seconds=seconds,
-        compile_seconds=compile_s,
-        run_seconds=run_s,
-        gamma_bar=gbar,
-        collapsed_energy=_collapsed_energy(X, kappa, gbar, gamma),
-        x_mean=np.mean(np.asarray(X, dtype=float), axis=0),
+        seconds=out.seconds,
+        compile_seconds=out.compile_seconds,
+        run_seconds=out.run_seconds,
+        gamma_bar=float(data.gamma_bar),
+        collapsed_energy=_collapsed_energy(data, kappa, gamma),
+        x_mean=data.x_mean.copy(),
     )
 
 
-def _collapsed_energy(X, kappa, gbar, gamma):
+def _collapsed_energy(data, kappa, gamma):
     """The energy of q = p(z), W = 0, b = x̄: at γ̄ when γ is learned, L_triv(γ) when fixed (MATH.md §6)."""
     if gamma is None:
-        return collapsed_energy(X, kappa)
-    n, d = np.shape(X)
+        return collapsed_energy(data, kappa)
     g = np.asarray(gamma, dtype=float)
-    out = n * (d * np.log(g) + d * gbar / g) + n * kappa
+    out = data.n * (data.d * np.log(g) + data.d * float(data.gamma_bar) / g) + data.n * kappa
     return float(out) if out.ndim == 0 else out

@@ -1,0 +1,304 @@
+"""The multi-start engine: many minimisations of one objective ``f(params, *args)`` at once.
+
+Every front end that runs many starts (`landscape.search` for eq. (5), `landscape.multistart`
+for any objective, `landscape.likelihood_multistart` for −log p, and through `search` the γ
+sweeps and thresholds) calls `run`. This module is the only place with the chunk loop, the
+padding, the sharding, the descent precision, the polish, non-finite isolation, the end
+status and the progress display.
+
+Per restart, inside one compiled, vmapped chunk:
+
+1. descent: ``steps`` steps of optax Adam (``learning_rate``) or L-BFGS, in float64 or in
+   float32 (``precision="float32"``: params and floating args are cast down for this phase
+   only), with the first non-finite gradient recorded (`descend`);
+2. polish, in float64: saddle-free Newton on the flattened parameters (`newton_minimize`)
+   or L-BFGS, stopping at ‖∇f‖₂ ≤ gtol · max(1, |f|) (`polish`); a polish that goes
+   non-finite is undone, and a failed descent is not polished (`finish`);
+3. the value, ‖∇f‖₂ and any per-point ``diagnostics(params, *args)`` at the endpoint.
+
+Nothing is reduced across restarts, so a restart that goes non-finite is marked failed
+(status "non_finite", value NaN) and the others never see it.
+
+**Starts and data are arguments, never closed over.** ``starts`` is a batched pytree (leading
+axis R) or a function ``starts(indices) -> batched pytree`` that is evaluated outside the
+compiled code, chunk by chunk, for the restart numbers of the chunk. The compiled chunk is
+cached on (f, the diagnostics function, the shapes and dtypes of the starts and args, the
+static settings): two calls with the same ``f`` and new data or starts of the same shapes
+compile once. ``f`` is hashed by identity, so **a fresh closure or ``functools.partial`` is
+a new objective** and compiles again: pass data through ``args`` instead.
+
+Defaults (`DEFAULTS`), the one set for the whole library: descent Adam, learning rate 1e-2,
+float64; polish "auto" (dense Newton for P ≤ `NEWTON_MAX_P` = 400 parameters, else
+L-BFGS), at most 500 Newton or 2000 L-BFGS iterations; gtol 1e-8 (relative); chunks of
+1024 restarts. A front end with other defaults says so in its docstring.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from landscape.common import checks as V
+from landscape.common.progress import progress_bar
+from landscape.tools.descent import descend, finish, polish
+
+__all__ = ["DEFAULTS", "NEWTON_MAX_P", "OPTIMIZERS", "POLISH", "EngineRun", "run", "resolve_polish", "cache_info"]
+__all__ += ["descend", "polish", "finish"]
+
+OPTIMIZERS = ("adam", "lbfgs")
+POLISH = ("auto", "newton", "lbfgs", "none")
+PRECISIONS = ("float64", "float32")
+NEWTON_MAX_P = 400  # "auto" polishes with dense Newton up to this many parameters
+DEFAULTS = dict(
+    steps=4000,
+    learning_rate=1e-2,
+    optimizer="adam",
+    polish="auto",
+    newton_steps=500,
+    lbfgs_steps=2000,
+    gtol=1e-8,
+    chunk_size=1024,
+    precision="float64",
+)
+_CACHE_MAX = 64
+
+
+@dataclass(frozen=True)
+class EngineRun:
+    """What `run` returns: per-restart arrays (restart order) and the run's timings.
+
+    Attributes:
+      params: the endpoints, a pytree of NumPy arrays with a leading restart axis.
+      value, grad_norm: f and ‖∇f‖₂ at each endpoint (NaN where the restart failed).
+      failed: the restart went non-finite (in descent, or at its endpoint).
+      fail_step: the first descent step with a non-finite gradient (−1 if none).
+      steps: descent steps (up to a failure) plus polishing iterations.
+      status: "converged" (‖∇f‖₂ ≤ gtol · max(1, |f|)), "max_steps" or "non_finite".
+      diagnostics: the ``diagnostics`` function's outputs, one array per key.
+      method, polish_steps, chunk: the polish actually used, its budget, the chunk size.
+      seconds: wall time; compile_seconds: compilation (0 when the cache had it);
+      run_seconds: time inside the compiled chunks; compiled: whether this call compiled.
+    """
+
+    params: Any
+    value: np.ndarray
+    grad_norm: np.ndarray
+    failed: np.ndarray
+    fail_step: np.ndarray
+    steps: np.ndarray
+    status: tuple[str, ...]
+    diagnostics: dict
+    method: str
+    polish_steps: int
+    chunk: int
+    seconds: float
+    compile_seconds: float
+    run_seconds: float
+    compiled: bool
+    extras: dict = field(default_factory=dict)
+
+
+def resolve_polish(polish: str, size: int, polish_steps: int | None) -> tuple[str, int]:
+    """The polish method for P = ``size`` parameters ("auto": Newton up to `NEWTON_MAX_P`) and its budget."""
+    if polish not in POLISH:
+        raise ValueError(f"polish must be one of {POLISH}, got {polish!r}.")
+    method = ("newton" if size <= NEWTON_MAX_P else "lbfgs") if polish == "auto" else polish
+    if polish_steps is None:
+        polish_steps = DEFAULTS["newton_steps"] if method == "newton" else DEFAULTS["lbfgs_steps"]
+    return method, V.check_size("polish_steps", polish_steps, 0)
+
+
+def _cast(tree, dtype):
+    def one(a):
+        a = jnp.asarray(a)
+        return a.astype(dtype) if jnp.issubdtype(a.dtype, jnp.floating) else a
+
+    return jax.tree.map(one, tree)
+
+
+def _chunk(P0, args, learning_rate, gtol, *, f, diagnostics, in_axes, steps, optimizer, method, polish_steps,
+           precision):  # fmt: skip
+    low = jnp.float32 if precision == "float32" else jnp.float64
+
+    def one(p0, *a):
+        a_low = _cast(a, low)
+        p, failed, fail_step = descend(
+            lambda p: f(p, *a_low), _cast(p0, low), steps=steps, learning_rate=learning_rate, optimizer=optimizer
+        )
+        p = jax.tree.map(lambda x: x.astype(jnp.float64), p)
+        obj = lambda p: f(p, *a)  # noqa: E731
+        p, val, gn, failed, k_pol = finish(obj, p, failed, method=method, steps=polish_steps, gtol=gtol)
+        steps_taken = jnp.where(fail_step >= 0, fail_step, steps) + k_pol
+        diag = {} if diagnostics is None else diagnostics(p, *a)
+        return p, val, gn, failed, fail_step, steps_taken, diag
+
+    return jax.vmap(one, in_axes=(0, *in_axes))(P0, *args)
+
+
+_chunk_jit = jax.jit(
+    _chunk,
+    static_argnames=("f", "diagnostics", "in_axes", "steps", "optimizer", "method", "polish_steps", "precision"),
+)
+_CACHE: dict = {}
+_STATS = {"hits": 0, "misses": 0}
+
+
+def cache_info() -> dict:
+    """Compiled-chunk cache statistics: ``{"hits", "misses", "size"}`` (a miss is a compilation)."""
+    return {**_STATS, "size": len(_CACHE)}
+
+
+def _signature(tree):
+    return tuple(
+        (tuple(np.shape(a)), str(jnp.asarray(a).dtype), str(getattr(a, "sharding", ""))) for a in jax.tree.leaves(tree)
+    ), jax.tree.structure(tree)
+
+
+def _compiled(P0, args, lr, gtol, static):
+    """The compiled chunk for these shapes and settings, from the cache or compiled now (timed)."""
+    key = (_signature(P0), _signature(args), tuple(sorted(static.items(), key=lambda kv: kv[0])))
+    hit = key in _CACHE
+    t0 = time.perf_counter()
+    if not hit:
+        if len(_CACHE) >= _CACHE_MAX:
+            _CACHE.pop(next(iter(_CACHE)))
+        _CACHE[key] = _chunk_jit.lower(P0, args, lr, gtol, **static).compile()
+        _STATS["misses"] += 1
+    else:
+        _STATS["hits"] += 1
+    return _CACHE[key], (0.0 if hit else time.perf_counter() - t0), not hit
+
+
+def _shard(P):
+    """Place the restart axis across devices when there are several."""
+    devices = jax.devices()
+    if len(devices) == 1:
+        return P
+    mesh = jax.sharding.Mesh(np.array(devices), ("restarts",))
+    spec = jax.sharding.NamedSharding(mesh, jax.sharding.PartitionSpec("restarts"))
+    return jax.device_put(P, spec)
+
+
+def end_status(val, grad_norm, failed, gtol):
+    """NumPy (values, gradient norms, statuses) of a batch of end points: NaN where failed, and
+    "non_finite", "converged" (‖∇f‖ ≤ gtol·max(1, |f|)) or "max_steps" per end point."""
+    val = np.where(failed, np.nan, val)
+    gn = np.where(failed, np.nan, grad_norm)
+    ok = gn <= gtol * np.maximum(1.0, np.abs(val))
+    return val, gn, tuple(np.where(failed, "non_finite", np.where(ok, "converged", "max_steps")).tolist())
+
+
+def run(
+    f,
+    starts,
+    args: tuple = (),
+    *,
+    restarts: int,
+    batched_args: tuple | None = None,
+    diagnostics=None,
+    steps: int = DEFAULTS["steps"],
+    learning_rate: float = DEFAULTS["learning_rate"],
+    optimizer: str = DEFAULTS["optimizer"],
+    polish: str = DEFAULTS["polish"],
+    polish_steps: int | None = None,
+    gtol: float = DEFAULTS["gtol"],
+    chunk_size: int = DEFAULTS["chunk_size"],
+    precision: str = DEFAULTS["precision"],
+    progress: bool | None = None,
+    label: str = "multistart",
+) -> EngineRun:
+    """Minimise ``f(params, *args)`` from ``restarts`` starts, in compiled chunks.
+
+    Args:
+      f: scalar objective, smooth and jittable; hashed by identity (see the module docstring).
+      starts: a pytree batched over restarts (leading axis R), or ``starts(indices)`` returning
+        one for the restart numbers ``indices`` (evaluated outside the compiled chunk, so a
+        restart's start depends only on its number).
+      args: the objective's other arguments (data), the same for every restart unless
+        ``batched_args`` marks them.
+      restarts: R ≥ 1.
+      batched_args: per entry of ``args``, True where it has a leading restart axis (one value
+        per restart, e.g. a γ sweep); default none.
+      diagnostics: optional ``diagnostics(params, *args) -> dict`` of per-point outputs,
+        evaluated at every endpoint inside the compiled chunk.
+      steps, learning_rate, optimizer, polish, polish_steps, gtol, chunk_size, precision:
+        see `DEFAULTS` and the module docstring. ``chunk_size`` is rounded up to a multiple
+        of the device count; the last chunk is padded with copies of its first restart, so
+        every chunk has one shape and compiles once.
+      progress: a progress bar on stderr (tqdm; default: when there are ≥ 2 chunks).
+      label: the progress bar's label.
+    """
+    if not callable(f):
+        raise ValueError(f"f must be a callable f(params, *args) -> scalar, got {type(f).__name__}.")
+    restarts = V.check_size("restarts", restarts, 1)
+    steps = V.check_size("steps", steps, 0)
+    chunk_size = V.check_size("chunk_size", chunk_size, 1)
+    if optimizer not in OPTIMIZERS:
+        raise ValueError(f"optimizer must be one of {OPTIMIZERS}, got {optimizer!r}.")
+    if precision not in PRECISIONS:
+        raise ValueError(f"precision must be 'float64' or 'float32', got {precision!r}.")
+    if not (np.isfinite(learning_rate) and learning_rate > 0):
+        raise ValueError(f"learning_rate must be a finite number > 0, got {learning_rate!r}.")
+    if not (np.isfinite(gtol) and gtol >= 0):
+        raise ValueError(f"gtol must be a finite number >= 0, got {gtol!r}.")
+    args = tuple(args)
+    batched_args = (False,) * len(args) if batched_args is None else tuple(bool(b) for b in batched_args)
+    if len(batched_args) != len(args):
+        raise ValueError(f"batched_args needs one flag per argument ({len(args)}), got {len(batched_args)}.")
+    make_starts = starts if callable(starts) else (lambda idx: jax.tree.map(lambda a: jnp.asarray(a)[idx], starts))
+    probe = jax.eval_shape(make_starts, np.zeros(1, dtype=np.int64))
+    size = sum(int(np.prod(a.shape[1:])) for a in jax.tree.leaves(probe))
+    if size == 0:
+        raise ValueError("the starting points hold no parameters.")
+    method, polish_steps = resolve_polish(polish, size, polish_steps)
+
+    ndev = jax.device_count()
+    chunk = int(np.ceil(min(chunk_size, restarts) / ndev) * ndev)
+    chunks = int(np.ceil(restarts / chunk))
+    in_axes = tuple(0 if b else None for b in batched_args)
+    static = dict(f=f, diagnostics=diagnostics, in_axes=in_axes, steps=steps, optimizer=optimizer, method=method,
+                  polish_steps=polish_steps, precision=precision)  # fmt: skip
+    lr, gt = jnp.asarray(learning_rate, jnp.float64), jnp.asarray(gtol, jnp.float64)  # one signature: traced
+    outs = []
+    compile_s = run_s = 0.0
+    compiled_now = False
+    t0 = time.perf_counter()
+    with progress_bar(restarts, enabled=chunks >= 2 if progress is None else bool(progress), label=label) as bar:
+        for c in range(chunks):
+            idx = np.arange(c * chunk, min((c + 1) * chunk, restarts))
+            pad = np.concatenate([idx, np.full(chunk - idx.size, idx[0])])
+            P0 = _shard(make_starts(pad))
+            a = tuple(jax.tree.map(lambda x, pad=pad: jnp.asarray(x)[pad], x) if b else x
+                      for x, b in zip(args, batched_args, strict=True))  # fmt: skip
+            if c == 0:
+                exe, compile_s, compiled_now = _compiled(P0, a, lr, gt, static)
+            tr = time.perf_counter()
+            out = jax.block_until_ready(exe(P0, a, lr, gt))
+            run_s += time.perf_counter() - tr
+            outs.append(jax.tree.map(lambda x, k=idx.size: np.asarray(x)[:k], out))
+            bar.update(idx.size)
+    P, val, gn, failed, fail_step, steps_taken, diag = jax.tree.map(lambda *x: np.concatenate(x), *outs)
+    val, gn, status = end_status(val, gn, failed, gtol)
+    return EngineRun(
+        params=P,
+        value=val,
+        grad_norm=gn,
+        failed=failed,
+        fail_step=fail_step,
+        steps=steps_taken,
+        status=status,
+        diagnostics=diag,
+        method=method,
+        polish_steps=polish_steps,
+        chunk=chunk,
+        seconds=time.perf_counter() - t0,
+        compile_seconds=compile_s,
+        run_seconds=run_s,
+        compiled=compiled_now,
+    )
+
