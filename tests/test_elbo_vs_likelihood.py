@@ -18,7 +18,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import landscape
-from landscape.analysis.likelihood_collapsed import _tail_cov
+from landscape.analysis.likelihood_tail import _tail_cov
 from landscape.core.marginal import DecoderParams, marginal_energy
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -33,12 +33,13 @@ import numpy as np
 
 from landscape.common import checks as V
 from landscape.common.provenance import to_jsonable
-from landscape.core.marginal import DecoderParams, _check_theta, log_marginal
+from landscape.core.decoder import DecoderParams, check_likelihood_kappa, check_theta
+from landscape.core.marginal import log_marginal
 from landscape.core.moments import expected_sq_error_elementwise
 from landscape.core.params import VAEParams
 from landscape.tools.newton import newton_minimize
 
-__all__ = ["OptimalPhi", "ElboGap", "optimal_phi", "elbo_gap"]
+__all__ = ["OptimalPhi", "ElboGap", "optimal_phi", "elbo_gap", "check_problem", "eq5_to_nats", "phi_batch"]
 
 _LOG_2PI = math.log(2.0 * math.pi)
 _EPS = float(np.finfo(np.float64).eps)
@@ -51,30 +52,22 @@ _BURST = 4  # Newton steps between convergence tests in `optimal_phi`
 # Argument checks (shared by landscape.likelihood_collapsed, likelihood_basins and two_stage)
 
 
-def _check_kappa(kappa) -> int:
-    if isinstance(kappa, (bool, np.bool_)) or not isinstance(kappa, (int, np.integer)) or int(kappa) not in (1, 2):
-        raise ValueError(
-            f"kappa must be 1 or 2 (the exact likelihood of landscape.marginal exists for kappa <= 2), got {kappa!r}."
-        )
-    return int(kappa)
-
-
-def _check_problem(X, alpha, kappa=None):
+def check_problem(X, alpha, kappa=None):
     """(n, d, κ, γ̄) after checking X (2-D, finite, not constant), α ≥ 0 and κ ∈ {1, 2}."""
     n, d = V.check_data(X)
     V.check_alpha(alpha)
     gbar = V.check_not_constant(X)
-    k = None if kappa is None else _check_kappa(kappa)
+    k = None if kappa is None else check_likelihood_kappa(kappa)
     return n, d, k, float(gbar)
 
 
 def _as_theta(theta, d: int) -> DecoderParams:
     """θ as float64 `DecoderParams` (a `VAEParams` gives its θ part), shapes and values checked by
     `landscape.marginal`'s own check."""
-    return _check_theta(theta, d)[0]
+    return check_theta(theta, d)[0]
 
 
-def _eq5_to_nats(energy, d, kappa):
+def eq5_to_nats(energy, d, kappa):
     """Per-point eq. (5) value → ELBO (or log p) in nats: −(L_i + d log 2π − κ)/2."""
     return -0.5 * (np.asarray(energy, dtype=float) + d * _LOG_2PI - kappa)
 
@@ -294,7 +287,7 @@ class OptimalPhi:
         return to_jsonable(out)
 
 
-def _phi_batch(thetas: DecoderParams, X, alpha, gtol=1e-9, steps=100):
+def phi_batch(thetas: DecoderParams, X, alpha, gtol=1e-9, steps=100):
     """NumPy outputs of `_phi_star_many` for a batch of θ (leading axis), padded to `_bucket`."""
     B = int(np.shape(thetas.W)[0])
     pad = np.concatenate([np.arange(B), np.zeros(_bucket(B) - B, dtype=int)])
@@ -327,12 +320,12 @@ def optimal_phi(theta, X, alpha, *, gtol: float = 1e-9, steps: int = 100) -> Opt
       An `OptimalPhi`: −2·ELBO*(θ) − nd log 2π + nκ = ``energy``, the per-point gradient
       norms, Newton step lengths and convergence flags, and which start won.
     """
-    n, d, _, _ = _check_problem(X, alpha)
+    n, d, _, _ = check_problem(X, alpha)
     th = _as_theta(theta, d)
     gtol = V.check_positive("gtol", gtol)
     steps = V.check_size("steps", steps, 1)
     batch = jax.tree.map(lambda a: a[None], th)
-    mu, ls, v, gn, step, done, best, nloc = (a[0] for a in _phi_batch(batch, X, alpha, gtol, steps))
+    mu, ls, v, gn, step, done, best, nloc = (a[0] for a in phi_batch(batch, X, alpha, gtol, steps))
     params = VAEParams(th.W, th.b, th.log_gamma, jnp.asarray(mu), jnp.asarray(ls))
     kappa = th.W.shape[1]
     return OptimalPhi(
@@ -433,7 +426,7 @@ def elbo_gap(theta, X, alpha, *, phi=None, gtol: float = 1e-9) -> ElboGap:
       phi: optional `VAEParams` whose (mu, log_sigma) to use instead of the optimum.
       gtol: the tolerance of `optimal_phi`.
     """
-    n, d, _, _ = _check_problem(X, alpha)
+    n, d, _, _ = check_problem(X, alpha)
     th = _as_theta(theta, d)
     kappa = th.W.shape[1]
     lm = log_marginal(th, X, alpha)
@@ -459,7 +452,7 @@ def elbo_gap(theta, X, alpha, *, phi=None, gtol: float = 1e-9) -> ElboGap:
         point_L = np.asarray(
             jax.vmap(lambda x, y: _point_energy(x, y, th.W, th.log_gamma, jnp.asarray(alpha, jnp.float64)))(xs, Y)
         )
-    elbo = _eq5_to_nats(point_L, d, kappa)
+    elbo = eq5_to_nats(point_L, d, kappa)
     log_p = lm.points
     gap = log_p - elbo
     resolution = 16 * _EPS * (np.abs(log_p) + np.abs(elbo) + d * _LOG_2PI) + lm.error_points

@@ -1,15 +1,16 @@
-"""Descent on the exact likelihood from the ELBO search's starts, and where each objective ends (issue 9).
+"""Descent on eq. (5) and on the exact likelihood from the same starts, and where each ends (issue 9).
 
-- `likelihood_multistart`: minimise L_p(θ) = −2 Σ log p_θ(x_i) − nd log 2π + nκ
-  (`landscape.marginal.marginal_energy`) over θ = (W, b, log γ) with `landscape.multistart`'s
-  descent and polish, from the θ part of `landscape.search`'s initialisations.
 - `compare_basins`: the same initialisations (`landscape.search.init_params`) descended on
-  eq. (5) (`landscape.search`) and on L_p, both sets of end points classified with
-  `landscape.basins.categorize`, the distinct minima of each, and at every distinct minimum the
-  ELBO gap (φ optimal, `landscape.elbo_gap`) and whether an ELBO minimum sits near a likelihood
-  minimum.
+  eq. (5) (`landscape.search`) and on L_p(θ) = −2 Σ log p_θ(x_i) − nd log 2π + nκ
+  (`likelihood_multistart`, in `landscape.analysis.likelihood_multistart`), both sets of end
+  points classified with `landscape.basins.categorize`, the distinct minima of each, and at
+  every distinct minimum the ELBO gap (φ optimal, `landscape.elbo_gap`) and whether an ELBO
+  minimum sits near a likelihood minimum (`MinimumReport`, in
+  `landscape.analysis.likelihood_minima`).
 - `decoder_signal`: how much variance the decoder passes through z; the likelihood has no
   encoder, so its "collapsed" is a decoder property.
+
+`likelihood_multistart`, `decoder_signal` and `MinimumReport` are importable from here.
 """
 
 from __future__ import annotations
@@ -24,225 +25,28 @@ import jax.numpy as jnp
 import numpy as np
 
 from landscape.analysis.basins import CATEGORIES, _cluster, basin_stats, categorize, wilson_interval
-from landscape.analysis.elbo_gap import _EPS, _LOG_2PI, _check_problem, _eq5_to_nats, _phi_batch
-from landscape.analysis.likelihood_collapsed import _MARGINAL_ENERGY_JIT
-from landscape.analysis.search import InitScales, init_params, search
-from landscape.common.progress import progress_bar
+from landscape.analysis.elbo_gap import check_problem, eq5_to_nats, phi_batch
+from landscape.analysis.likelihood_minima import (
+    MinimumReport,
+    canonical_theta,
+    decoder_signal,
+    inert_rows,
+    signal_active,
+)
+from landscape.analysis.likelihood_multistart import likelihood_multistart
+from landscape.analysis.search import InitScales, search
 from landscape.analysis.stationary import certify
 from landscape.common import checks as V
 from landscape.common.provenance import to_jsonable
 from landscape.core.collapsed import collapsed_energy
-from landscape.core.marginal import DecoderParams, log_marginal, log_marginal_points, marginal_energy
-from landscape.core.moments import soft_threshold_moments
-from landscape.tools.multistart import MultiStartResult, descend, end_status, finish
+from landscape.core.marginal import DecoderParams, log_marginal, log_marginal_points, marginal_energy_jit
+from landscape.tools.multistart import MultiStartResult
 
 __all__ = ["MinimumReport", "BasinComparison", "decoder_signal", "likelihood_multistart", "compare_basins"]
 
 _DEFAULT_INIT = InitScales()
-
-
-# ---------------------------------------------------------------------------------------
-# Descent on the likelihood, and classification of its end points
-
-
-def decoder_signal(W, alpha):
-    """The variance the decoder puts through the latent, Var_z π_α(Wz) summed over outputs.
-
-    Returns ``(total, per_latent)``: total = Σ_j Var_z[π_α(w_jᵀz)] with w_jᵀz ~ N(0, ‖w_j‖²),
-    per_latent[k] = Σ_j Var[π_α(W_jk z_k)] (latent k alone), both in closed form
-    (`landscape.soft_threshold_moments`); shapes (...) and (..., κ) for W of shape (..., d, κ).
-    A decoder with total ≤ 1e-6 · dγ̄ passes less than a millionth of the data's variance
-    through z: p_θ(x) is N(b, γI) up to that, the likelihood's "collapsed".
-    """
-    W = np.asarray(W, dtype=float)
-    zero = np.zeros(())
-    _, var_tot = soft_threshold_moments(zero, np.sum(W * W, axis=-1), float(alpha))
-    _, var_k = soft_threshold_moments(zero, W * W, float(alpha))
-    return np.sum(np.asarray(var_tot), axis=-1), np.sum(np.asarray(var_k), axis=-2)
-
-
-def _signal_active(W, alpha, gbar, rtol):
-    """Active latent count by decoder signal: latent k active if its signal > rtol·dγ̄; 0 if the total is below."""
-    W = np.asarray(W, dtype=float)
-    d = W.shape[-2]
-    total, per = decoder_signal(W, alpha)
-    thr = rtol * d * gbar
-    count = np.sum(per > thr, axis=-1)
-    count = np.where(total <= thr, 0, np.maximum(count, 1))
-    return count.astype(int), total
-
-
-@partial(jax.jit, static_argnames=("steps", "optimizer"))
-def _likelihood_descend(P0, X, alpha, learning_rate, *, steps, optimizer):
-    """`landscape.multistart.descend` on L_p for every restart (vmapped): (θ, failed, fail_step)."""
-
-    def one(p0):
-        obj = lambda p: marginal_energy(p, X, alpha)  # noqa: E731
-        return descend(obj, p0, steps=steps, learning_rate=learning_rate, optimizer=optimizer)
-
-    return jax.vmap(one)(P0)
-
-
-@partial(jax.jit, static_argnames=("method", "polish_steps"))
-def _likelihood_polish(P, failed, X, alpha, gtol, *, method, polish_steps):
-    """`landscape.multistart.finish` on L_p for every restart: polish (not where the descent failed), diagnostics."""
-
-    def one(p, bad):
-        obj = lambda q: marginal_energy(q, X, alpha)  # noqa: E731
-        return finish(obj, p, bad, method=method, steps=polish_steps, gtol=gtol)
-
-    return jax.vmap(one)(P, failed)
-
-
-def likelihood_multistart(
-    X,
-    alpha,
-    *,
-    kappa: int,
-    restarts: int,
-    seed: int = 0,
-    steps: int = 4000,
-    learning_rate: float = 1e-2,
-    optimizer: str = "adam",
-    polish_steps: int = 500,
-    gtol: float = 1e-8,
-    init: InitScales = _DEFAULT_INIT,
-    start: DecoderParams | None = None,
-    chunk_size: int = 256,
-    progress: bool | None = None,
-) -> MultiStartResult:
-    """Minimise L_p over θ = (W, b, log γ) from the θ part of `landscape.search`'s starts.
-
-    Restart r starts from the θ of ``init_params(X, kappa, [r], seed, init)`` — bit for bit
-    the θ that `landscape.search` starts restart r from — unless ``start`` (batched
-    `DecoderParams`) is given. Each restart runs `landscape.multistart`'s engine
-    (`landscape.multistart.descend`: ``steps`` of Adam or L-BFGS; then
-    `landscape.multistart.polish`: dense saddle-free Newton, at most ``polish_steps``
-    iterations; "converged" iff ‖∇L_p‖ ≤ gtol·max(1, |L_p|)), with the settings of
-    `landscape.search`'s defaults. It is not called through `landscape.multistart` itself
-    because that compiles once per ``init`` callable, and an init that draws search's starts
-    must hold x̄ and γ̄: one compilation (~15 s) per data set. Here the starts are data, and
-    one compilation serves every data set and α of the same shape (the descent and the
-    polish are compiled apart, so a polish-only call, ``steps=0``, reuses the latter).
-
-    Returns:
-      A `landscape.MultiStartResult` over `DecoderParams`.
-    """
-    n, d, kappa, _ = _check_problem(X, alpha, kappa)
-    restarts = V.check_size("restarts", restarts, 1)
-    seed = V.check_size("seed", seed, 0)
-    steps = V.check_size("steps", steps, 0)
-    polish_steps = V.check_size("polish_steps", polish_steps, 0)
-    chunk_size = V.check_size("chunk_size", chunk_size, 1)
-    learning_rate = V.check_positive("learning_rate", learning_rate)
-    if optimizer not in ("adam", "lbfgs"):
-        raise ValueError(f"optimizer must be 'adam' or 'lbfgs', got {optimizer!r}.")
-    if not (isinstance(gtol, (int, float, np.floating)) and math.isfinite(gtol) and gtol >= 0):
-        raise ValueError(f"gtol must be a finite number >= 0, got {gtol!r}.")
-    if not isinstance(init, InitScales):
-        raise ValueError(f"init must be a landscape.InitScales, got {type(init).__name__}.")
-    if start is None:
-        P = init_params(X, kappa, np.arange(restarts), seed, init)
-        start = DecoderParams(P.W, P.b, P.log_gamma)
-    else:
-        if not isinstance(start, DecoderParams) or np.shape(start.W) != (restarts, d, kappa):
-            raise ValueError(
-                f"start must be DecoderParams batched over restarts: W of shape ({restarts}, {d}, {kappa})."
-            )
-        start = DecoderParams(*(jnp.asarray(a, dtype=jnp.float64) for a in start))
-    method = "newton" if polish_steps > 0 else "none"
-    Xj = jnp.asarray(X, dtype=jnp.float64)
-    a_arg = jnp.asarray(alpha, jnp.float64)
-    lr, gt = jnp.asarray(learning_rate, jnp.float64), jnp.asarray(gtol, jnp.float64)
-    chunk = min(chunk_size, restarts)
-    chunks = int(np.ceil(restarts / chunk))
-    bar = progress_bar(restarts, enabled=chunks >= 2 if progress is None else bool(progress), label="likelihood")
-    outs = []
-    t0 = time.perf_counter()
-    for c in range(chunks):
-        idx = np.arange(c * chunk, min((c + 1) * chunk, restarts))
-        pad = np.concatenate([idx, np.full(chunk - idx.size, idx[0])])
-        P0 = jax.tree.map(lambda a, pad=pad: a[pad], start)
-        if steps > 0:
-            P1, failed, fail_step = _likelihood_descend(P0, Xj, a_arg, lr, steps=steps, optimizer=optimizer)
-        else:
-            P1, failed, fail_step = P0, jnp.zeros(chunk, dtype=bool), jnp.full(chunk, -1)
-        P2, val, gn, failed, k_pol = _likelihood_polish(
-            P1, failed, Xj, a_arg, gt, method=method, polish_steps=polish_steps
-        )
-        steps_taken = jnp.where(fail_step >= 0, fail_step, steps) + k_pol
-        out = (P2, val, gn, failed, steps_taken)
-        outs.append(jax.tree.map(lambda a, k=idx.size: np.asarray(a)[:k], jax.block_until_ready(out)))
-        bar.update(idx.size)
-    P, val, gn, failed, steps_taken = jax.tree.map(lambda *a: np.concatenate(a), *outs)
-    val, gn, status = end_status(val, gn, failed, gtol)
-    config = {
-        "restarts": restarts,
-        "seed": seed,
-        "steps": steps,
-        "learning_rate": learning_rate,
-        "optimizer": optimizer,
-        "polish": method,
-        "polish_steps": polish_steps,
-        "gtol": float(gtol),
-        "chunk_size": chunk,
-        "parameters": d * kappa + d + 1,
-        "objective": "landscape.marginal.marginal_energy",
-        "init": asdict(init),
-        "alpha": float(alpha),
-        "kappa": kappa,
-        "n": n,
-        "d": d,
-    }
-    return MultiStartResult(
-        params=DecoderParams(*P),
-        values=val,
-        grad_norms=gn,
-        status=status,
-        steps=steps_taken,
-        config=config,
-        seed=seed,
-        seconds=time.perf_counter() - t0,
-        extras={"start": start},
-    )
-
-
-def _inert_rows(W, mu, log_sigma, log_gamma, alpha):
-    """(R, d) bool: output j carries max_i E_q π_α(w_jᵀz)² ≤ 1e-10·γ under q_i = N(μ_i, diag σ_i²).
-
-    The rule of `landscape.basins.canonicalize`, with q the optimal φ (`optimal_phi`) standing in
-    for each posterior: such a row sits in the dead zone wherever the data's posteriors are, so
-    the objective is flat along it (up to terms like exp(−1/γ)), and it is a set, not a point.
-    """
-    W = np.asarray(W, dtype=float)
-    if alpha <= 0:
-        return np.zeros(W.shape[:2], dtype=bool)
-    m = np.einsum("rnk,rdk->rnd", np.asarray(mu, dtype=float), W)
-    v = np.einsum("rnk,rdk->rnd", np.exp(2.0 * np.asarray(log_sigma, dtype=float)), W**2)
-    mean, var = (np.asarray(a) for a in soft_threshold_moments(m, v, float(alpha)))
-    gamma = np.exp(np.asarray(log_gamma, dtype=float)).reshape(-1, 1)
-    return np.max(mean**2 + var, axis=1) <= 1e-10 * gamma
-
-
-def _canonical_theta(W, b, log_gamma, collapsed, inert, x_mean, seed=0):
-    """Flattened canonical θ for clustering: no signal → W = 0; inert rows zeroed; W rotated and signed.
-
-    p_θ is invariant under W → WR for orthogonal R (z → Rz leaves N(0, I) unchanged), so W is
-    replaced by its left singular vectors times singular values (orthogonal columns, by
-    decreasing norm), each column's sign fixed by a fixed random vector.
-    """
-    W = np.array(W, dtype=float)
-    R, d, k = W.shape
-    W[np.asarray(inert, bool)] = 0.0
-    W[np.asarray(collapsed, bool)] = 0.0
-    r = np.random.default_rng(np.random.SeedSequence([seed, 31])).normal(size=d)
-    for i in range(R):
-        u, sv, _ = np.linalg.svd(W[i], full_matrices=False)
-        Wi = u * sv
-        sign = np.where(r @ Wi < 0, -1.0, 1.0)
-        W[i] = Wi * sign
-    b_rel = np.asarray(b, dtype=float).reshape(R, d) - np.asarray(x_mean).reshape(1, d)
-    return np.concatenate([W.reshape(R, -1), b_rel, np.asarray(log_gamma, dtype=float).reshape(R, 1)], axis=1)
+_LOG_2PI = math.log(2.0 * math.pi)
+_EPS = float(np.finfo(np.float64).eps)
 
 
 @partial(jax.jit, static_argnames=())
@@ -252,68 +56,6 @@ def _log_p_many(thetas, X, alpha):
 
 def _log_p_batch(thetas, X, alpha):
     return np.asarray(_log_p_many(thetas, jnp.asarray(X, dtype=jnp.float64), jnp.asarray(alpha, jnp.float64)))
-
-
-@dataclass(frozen=True)
-class MinimumReport:
-    """One distinct minimum of either objective, seen by both.
-
-    Attributes:
-      objective: "elbo" or "likelihood"; index: its representative restart; count: restarts in
-        the cluster; category: its category under its own objective's classification.
-      value: its own objective there (eq. (5) for the ELBO, L_p for the likelihood).
-      gamma: γ there; signal: `decoder_signal` total.
-      marginal_energy, log_p: L_p(θ) and Σ log p_θ (nats), log_marginal_error (nats).
-      elbo_own: Σ ELBO at the end point's own φ (ELBO minima; nats), else None.
-      elbo_star: Σ ELBO at φ = `optimal_phi`(θ) (nats).
-      gap: log_p − elbo_star (nats, ≥ 0); gap_energy_units: 2·gap; gap_resolution: rounding
-        plus the likelihood's accuracy estimate (nats).
-      certificate: `landscape.certify(marginal_energy, θ)`: label and inertia under L_p (at the
-        likelihood-polished point for ELBO minima).
-      polished_marginal_energy, moved, drop, polished_grad_norm: ELBO minima only — L_p
-        polished (dense Newton) from the ELBO minimum's θ: the distance ‖Δθ‖₂ (canonical
-        coordinates), the decrease of L_p, and the final gradient.
-      nearest_likelihood_minimum: the likelihood cluster (its representative restart) whose L_p
-        and canonical θ match the converged polished point (relative 1e-6 and 1e-3), else None;
-        landed_category: that cluster's category; distance_to_likelihood_minimum: ‖θ − θ_lik‖
-        from the ELBO minimum's own canonical θ.
-      near_likelihood_minimum: the L_p polish from the ELBO minimum converges onto a likelihood
-        minimum found by the likelihood's own descent, other than the collapsed flat set (how
-        near: ``moved`` and ``distance_to_likelihood_minimum``).
-      note: for the likelihood's "collapsed" end points (and ELBO minima whose polish lands
-        there): they are numerically stationary only because the gradient in the flat set
-        around θ_c is ~exp(−α²/(2 max_j ‖w_j‖²)), below the tolerance; whether that set is a
-        minimum is what `collapsed_likelihood_evidence` decides.
-    """
-
-    objective: str
-    index: int
-    count: int
-    category: str
-    value: float
-    gamma: float
-    signal: float
-    marginal_energy: float
-    log_p: float
-    log_marginal_error: float
-    elbo_own: float | None
-    elbo_star: float
-    gap: float
-    gap_energy_units: float
-    gap_resolution: float
-    certificate: dict
-    polished_marginal_energy: float | None = None
-    moved: float | None = None
-    drop: float | None = None
-    polished_grad_norm: float | None = None
-    nearest_likelihood_minimum: int | None = None
-    landed_category: str | None = None
-    distance_to_likelihood_minimum: float | None = None
-    near_likelihood_minimum: bool | None = None
-    note: str = ""
-
-    def to_dict(self) -> dict:
-        return to_jsonable({k: getattr(self, k) for k in self.__dataclass_fields__})
 
 
 def _fractions(cat):
@@ -415,7 +157,7 @@ def _minimum_report(objective, idx, count, category, value, theta, X, alpha, elb
     kappa = np.shape(theta.W)[1]
     lm = log_marginal(theta, X, alpha)
     _, _, v, *_ = phi_out
-    elbo_star = float(np.sum(_eq5_to_nats(v[k], d, kappa)))
+    elbo_star = float(np.sum(eq5_to_nats(v[k], d, kappa)))
     gap = float(lm.total) - elbo_star
     res = 16 * _EPS * (abs(lm.total) + abs(elbo_star) + n * d * _LOG_2PI) + float(lm.error_total)
     return dict(
@@ -445,7 +187,7 @@ _FLAT_NOTE = (
 
 
 def _cert_summary(theta, X, alpha):
-    c = certify(_MARGINAL_ENERGY_JIT, theta, (jnp.asarray(X, dtype=jnp.float64), float(alpha)))
+    c = certify(marginal_energy_jit, theta, (jnp.asarray(X, dtype=jnp.float64), float(alpha)))
     return {
         "label": c.label,
         "inertia": list(c.inertia),
@@ -500,7 +242,7 @@ def compare_basins(
       A `BasinComparison`.
     """
     t0 = time.perf_counter()
-    n, d, kappa, gbar = _check_problem(X, alpha, kappa)
+    n, d, kappa, gbar = check_problem(X, alpha, kappa)
     restarts = V.check_size("restarts", restarts, 1)
     seed = V.check_size("seed", seed, 0)
     signal_rtol = V.check_positive("signal_rtol", signal_rtol)
@@ -531,7 +273,7 @@ def compare_basins(
     Lc = collapsed_energy(X, kappa)
     th_l = ms.params
     failed = np.asarray(ms.status) == "non_finite"
-    active_l, signal_l = _signal_active(th_l.W, alpha, gbar, signal_rtol)
+    active_l, signal_l = signal_active(th_l.W, alpha, gbar, signal_rtol)
     gam_l = np.exp(np.asarray(th_l.log_gamma, dtype=float))
     cat_l = categorize(
         np.where(failed, np.inf, ms.values),
@@ -542,7 +284,7 @@ def compare_basins(
         collapsed_energy=Lc,
         converged=ms.converged,
     )
-    active_e, signal_e = _signal_active(sr.params.W, alpha, gbar, signal_rtol)
+    active_e, signal_e = signal_active(sr.params.W, alpha, gbar, signal_rtol)
     failed_e = sr.status == "non_finite"
     cat_e_sig = categorize(
         sr.energy,
@@ -556,11 +298,11 @@ def compare_basins(
     # φ* and log p at every end point of both
     th_e = DecoderParams(*(jnp.asarray(a) for a in (sr.params.W, sr.params.b, sr.params.log_gamma)))
     th_l_safe = jax.tree.map(lambda a, s: jnp.where(_bcast(failed, a), s, a), th_l, ms.extras["start"])
-    phi_e = _phi_batch(th_e, X, alpha)
-    phi_l = _phi_batch(th_l_safe, X, alpha)
-    elbo_star_e = np.sum(_eq5_to_nats(phi_e[2], d, kappa), axis=1)
-    elbo_own_e = _eq5_to_nats(sr.energy, n * d, n * kappa)
-    elbo_star_l = np.where(failed, np.nan, np.sum(_eq5_to_nats(phi_l[2], d, kappa), axis=1))
+    phi_e = phi_batch(th_e, X, alpha)
+    phi_l = phi_batch(th_l_safe, X, alpha)
+    elbo_star_e = np.sum(eq5_to_nats(phi_e[2], d, kappa), axis=1)
+    elbo_own_e = eq5_to_nats(sr.energy, n * d, n * kappa)
+    elbo_star_l = np.where(failed, np.nan, np.sum(eq5_to_nats(phi_l[2], d, kappa), axis=1))
     phi_conv_l = np.all(phi_l[5], axis=1)
     log_p_e = _log_p_batch(th_e, X, alpha)
     log_p_l = np.where(failed, np.nan, _log_p_batch(th_l_safe, X, alpha))
@@ -571,8 +313,8 @@ def compare_basins(
     x_mean = np.mean(np.asarray(X, dtype=float), axis=0)
     if cand.size:
         W_c, lg_c = np.asarray(th_l.W)[cand], np.asarray(th_l.log_gamma)[cand]
-        inert = _inert_rows(W_c, phi_l[0][cand], phi_l[1][cand], lg_c, alpha)
-        canon = _canonical_theta(W_c, np.asarray(th_l.b)[cand], lg_c, active_l[cand] == 0, inert, x_mean)
+        inert = inert_rows(W_c, phi_l[0][cand], phi_l[1][cand], lg_c, alpha)
+        canon = canonical_theta(W_c, np.asarray(th_l.b)[cand], lg_c, active_l[cand] == 0, inert, x_mean)
         reps, members = _cluster(ms.values[cand], canon, 1e-6, 1e-3)
         for r in reps:
             i = int(cand[r])
@@ -626,22 +368,22 @@ def compare_basins(
             progress=False,
         )
         th_pol = DecoderParams(*(np.asarray(a)[: idx.size] for a in pol.params))
-        phi_pol = _phi_batch(th_pol, X, alpha)
-        act_pol, _ = _signal_active(th_pol.W, alpha, gbar, signal_rtol)
-        c0 = _canonical_theta(
+        phi_pol = phi_batch(th_pol, X, alpha)
+        act_pol, _ = signal_active(th_pol.W, alpha, gbar, signal_rtol)
+        c0 = canonical_theta(
             np.asarray(th_e.W)[idx],
             np.asarray(th_e.b)[idx],
             np.asarray(th_e.log_gamma)[idx],
             active_e[idx] == 0,
-            _inert_rows(np.asarray(th_e.W)[idx], phi_e[0][idx], phi_e[1][idx], np.asarray(th_e.log_gamma)[idx], alpha),
+            inert_rows(np.asarray(th_e.W)[idx], phi_e[0][idx], phi_e[1][idx], np.asarray(th_e.log_gamma)[idx], alpha),
             x_mean,
         )
-        c1 = _canonical_theta(
+        c1 = canonical_theta(
             th_pol.W,
             th_pol.b,
             th_pol.log_gamma,
             act_pol == 0,
-            _inert_rows(th_pol.W, phi_pol[0], phi_pol[1], th_pol.log_gamma, alpha),
+            inert_rows(th_pol.W, phi_pol[0], phi_pol[1], th_pol.log_gamma, alpha),
             x_mean,
         )
         for j, m in enumerate(e_minima):

@@ -21,8 +21,11 @@ for α > 0. Here the same θ_c is examined on L_p(θ) = −2 Σ log p_θ(x_i) �
   Along a general U = u e_kᵀ the coordinates with the largest |u_j| dominate as t → 0 (their
   tails are exponentially heavier), so the sign near t = 0 is that of γ̄ − S_jj for
   j = argmax |u_j| — not that of γ̄ − λ_1(S), even along u = u_1.
-- `collapsed_slices`: both surfaces (L_p, and min_φ L by `landscape.optimal_phi`) on a plane
-  through θ_c.
+- `collapsed_slices` (`landscape.analysis.likelihood_slices`): both surfaces (L_p, and min_φ L
+  by `landscape.optimal_phi`) on a plane through θ_c.
+
+`collapsed_theta`, `tail_prediction` and `coordinate_directions` live in
+`landscape.analysis.likelihood_tail`; all are importable from here.
 """
 
 from __future__ import annotations
@@ -31,20 +34,19 @@ import math
 import time
 from dataclasses import dataclass
 
-import jax
 import jax.numpy as jnp
 import numpy as np
 
-from landscape.analysis.elbo_gap import _EPS, _LOG_2PI, _check_kappa, _check_problem, _phi_batch
-from landscape.analysis.paths import profile_1d, slice_2d
+from landscape.analysis.elbo_gap import check_problem
+from landscape.analysis.likelihood_slices import SlicePair, collapsed_slices
+from landscape.analysis.likelihood_tail import collapsed_theta, coordinate_directions, tail_prediction
+from landscape.analysis.paths import profile_1d
 from landscape.analysis.profiles import Direction, affine_descent_directions, energy_profile, random_directions
 from landscape.analysis.stationary import certify
 from landscape.common import checks as V
 from landscape.common.provenance import to_jsonable
 from landscape.core.collapsed import collapsed_energy, collapsed_point, data_covariance
-from landscape.core.energy import energy_objective
-from landscape.core.marginal import DecoderParams, decoder_params, log_marginal, marginal_energy
-from landscape.core.params import VAEParams
+from landscape.core.marginal import DecoderParams, log_marginal, marginal_energy, marginal_energy_jit
 from landscape.tools.curvature import dense_hessian
 
 __all__ = [
@@ -58,99 +60,12 @@ __all__ = [
     "collapsed_slices",
 ]
 
-# `marginal_energy` compiled as one function: `landscape.certify` evaluates f, ∇f and its zero-mode
-# slices eagerly, which op by op costs ~15 s of dispatch on a fresh process; jitted, ~5 s.
-_MARGINAL_ENERGY_JIT = jax.jit(marginal_energy)
-
-
-def collapsed_theta(X, kappa: int) -> DecoderParams:
-    """θ_c = (W = 0, b = x̄, log γ̄): the decoder of Proposition 1's collapsed point (MATH.md §3).
-
-    There p_θ(x) = N(x̄, γ̄I) and L_p(θ_c) = nd(1 + log γ̄) + nκ, equal to eq. (5) at the
-    collapsed point (W = 0 makes the posterior the prior, so the ELBO is tight).
-    """
-    _check_problem(X, 0.0, kappa)
-    return decoder_params(collapsed_point(X, kappa))
+_LOG_2PI = math.log(2.0 * math.pi)
+_EPS = float(np.finfo(np.float64).eps)
 
 
 # ---------------------------------------------------------------------------------------
 # The collapsed point θ_c of L_p: curvature and profiles
-
-
-def _mills(x):
-    """Φ̄(x)/φ(x) for x ≥ 0, accurate in the tail."""
-    return math.sqrt(math.pi / 2.0) * jax.scipy.special.erfcx(x / math.sqrt(2.0))
-
-
-def _tail_cov(a, alpha):
-    """Cov_s[π_α(a s)] for s ~ N(0, 1), a (d,) (NumPy): the second moments (E π = 0).
-
-    E[π_α(a_j s) π_α(a_k s)] = sign(a_j a_k)·2 ∫_{s₀}^∞ (|a_j|s − α)(|a_k|s − α) φ(s) ds with
-    s₀ = α/min(|a_j|, |a_k|). With p = min, q = max, s = s₀ + r and β = q s₀ − α ≥ 0 the
-    integrand is p r (β + q r), so the integral is p [β J₁ + q J₂] with
-    J₁ = φ(s₀)(1 − s₀ R), J₂ = φ(s₀)((1 + s₀²) R − s₀), R = Φ̄(s₀)/φ(s₀) (Mills' ratio).
-    """
-    a = np.asarray(a, dtype=float)
-    p = np.minimum(np.abs(a)[:, None], np.abs(a)[None, :])
-    q = np.maximum(np.abs(a)[:, None], np.abs(a)[None, :])
-    live = p > 0
-    ps = np.where(live, p, 1.0)
-    s0 = alpha / ps
-    R = np.asarray(_mills(jnp.asarray(s0)))
-    phi0 = np.exp(-0.5 * s0 * s0) / math.sqrt(2.0 * math.pi)
-    J1 = phi0 * (1.0 - s0 * R)
-    J2 = phi0 * ((1.0 + s0 * s0) * R - s0)
-    beta = q * s0 - alpha
-    integral = ps * (beta * J1 + q * J2)
-    return np.where(live, np.sign(a)[:, None] * np.sign(a)[None, :] * 2.0 * integral, 0.0)
-
-
-def tail_prediction(X, alpha, U, ts) -> np.ndarray:
-    """The leading-order change of the likelihood's profile at θ_c along W = tU, U of rank one.
-
-        L_p(tU, x̄, γ̄) − L_p(θ_c) ≈ (n/γ̄) tr[(I − S/γ̄) Cov_z π_α(tUz)]   (eq. (5) units)
-
-    to second order in π = π_α(tUz) (module docstring): Σ_i (x_i − x̄) = 0 removes the first
-    order, and for a rank-one U = ς u vᵀ, tUz = tςu s with s = vᵀz ~ N(0, 1), so E π = 0 and
-    re-minimising b and γ changes the profile only at O(‖Cov‖²). The covariance is in closed
-    form (`_tail_cov`). At α = 0 it is t²ς²(n/γ̄)(‖u‖² − uᵀSu/γ̄), the pPCA curvature.
-    """
-    n, d, _, gbar = _check_problem(X, alpha)
-    U = np.asarray(U, dtype=float)
-    if U.ndim != 2 or U.shape[0] != d or U.shape[1] not in (1, 2):
-        raise ValueError(f"U must have shape (d, kappa) = ({d}, 1 or 2), got {U.shape}.")
-    u_svd, sv, _ = np.linalg.svd(U, full_matrices=False)
-    if sv.size > 1 and sv[1] > 1e-12 * sv[0]:
-        raise ValueError("U must have rank one (U = u vᵀ) for the closed-form prediction; got a rank-two U.")
-    ts = np.asarray(ts, dtype=float)
-    if ts.ndim != 1 or not np.all(np.isfinite(ts)):
-        raise ValueError("ts must be a 1-D array of finite values.")
-    ut = sv[0] * u_svd[:, 0]
-    M = np.eye(d) - data_covariance(X) / gbar
-    out = np.empty(ts.size)
-    for i, t in enumerate(ts):
-        cov = _tail_cov(t * ut, float(alpha))
-        out[i] = n / gbar * float(np.sum(M * cov))
-    return out
-
-
-def coordinate_directions(d: int, kappa: int, X=None) -> list[Direction]:
-    """U = e_j e_1ᵀ for every output coordinate j (kind "coordinate", eigenvalue = S_jj if X given).
-
-    Along these the prediction of `tail_prediction` is (n/γ̄)(1 − S_jj/γ̄) Var π_α(tz):
-    the likelihood falls for every small t > 0 iff S_jj > γ̄.
-    """
-    d = V.check_size("d", d, 1)
-    kappa = _check_kappa(kappa)
-    diag = None if X is None else np.diag(data_covariance(X))
-    out = []
-    for j in range(d):
-        U = np.zeros((d, kappa))
-        U[j, 0] = 1.0
-        out.append(
-            Direction(U=U, label=f"e{j + 1} e1", kind="coordinate", eigenvalue=None if diag is None else float(diag[j]))
-        )
-    return out
 
 
 SHAPES = ("falls", "barrier", "rises", "flat")
@@ -369,7 +284,7 @@ def collapsed_likelihood_evidence(
       A `CollapsedEvidence` with both verdicts.
     """
     t0 = time.perf_counter()
-    n, d, kappa, gbar = _check_problem(X, alpha, kappa)
+    n, d, kappa, gbar = check_problem(X, alpha, kappa)
     num = V.check_size("num", num, 2)
     n_random = V.check_size("n_random", n_random, 0)
     seed = V.check_size("seed", seed, 0)
@@ -379,8 +294,8 @@ def collapsed_likelihood_evidence(
     theta_c = collapsed_theta(X, kappa)
     L0, L0_scale, L0_err = _lp_terms(theta_c, X, alpha)
     formula = collapsed_energy(X, kappa)
-    cert = certify(_MARGINAL_ENERGY_JIT, theta_c, (Xj, alpha))
-    H = np.asarray(dense_hessian(_MARGINAL_ENERGY_JIT, theta_c, (Xj, alpha)))
+    cert = certify(marginal_energy_jit, theta_c, (Xj, alpha))
+    H = np.asarray(dense_hessian(marginal_energy_jit, theta_c, (Xj, alpha)))
     nw = d * kappa
     Hw = H[:nw, :nw]
     S = data_covariance(X)
@@ -519,104 +434,4 @@ def collapsed_likelihood_evidence(
             "resolve_factor": resolve_factor,
             "directions": [dr.label for dr in directions],
         },
-    )
-
-
-# ---------------------------------------------------------------------------------------
-# 2-D slices through θ_c
-
-
-@dataclass(frozen=True)
-class SlicePair:
-    """Both surfaces on the plane θ_c + s·D₁ + t·D₂ (from `collapsed_slices`).
-
-    ``likelihood[i, j]`` = L_p, ``elbo_optimal[i, j]`` = min_φ L (`optimal_phi`) and
-    ``elbo_prior[i, j]`` = L with φ at the prior (μ = 0, σ = 1), at (s[i], t[j]); ``f0`` =
-    L_p(θ_c) = L(θ_c, p(z)). ``gap_min``: min of elbo_optimal − likelihood (≥ −rounding).
-    """
-
-    s: np.ndarray
-    t: np.ndarray
-    likelihood: np.ndarray
-    elbo_optimal: np.ndarray
-    elbo_prior: np.ndarray
-    f0: float
-    gap_min: float
-    phi_max_grad_norm: float
-    description: str
-
-    def to_dict(self, arrays: bool = True) -> dict:
-        out = {
-            "f0": self.f0,
-            "gap_min": self.gap_min,
-            "phi_max_grad_norm": self.phi_max_grad_norm,
-            "description": self.description,
-        }
-        if arrays:
-            out |= {
-                "s": self.s,
-                "t": self.t,
-                "likelihood": self.likelihood,
-                "elbo_optimal": self.elbo_optimal,
-                "elbo_prior": self.elbo_prior,
-            }
-        return to_jsonable(out)
-
-
-def collapsed_slices(X, alpha, kappa: int, s, t, *, U=None) -> SlicePair:
-    """L_p and min_φ L on the plane W = s·U, log γ = log γ̄ + t through θ_c (b = x̄).
-
-    U defaults to u_1 e_1ᵀ (the top eigenvector of S). The ELBO surface is min over φ by
-    `optimal_phi` at every grid point (also returned with φ at the prior, the cheaper and
-    cruder picture).
-    """
-    n, d, kappa, gbar = _check_problem(X, alpha, kappa)
-    s = np.asarray(s, dtype=float)
-    t = np.asarray(t, dtype=float)
-    for name, g in (("s", s), ("t", t)):
-        if g.ndim != 1 or g.size == 0 or not np.all(np.isfinite(g)):
-            raise ValueError(f"{name} must be a non-empty 1-D array of finite values.")
-    if U is None:
-        lam, vec = np.linalg.eigh(data_covariance(X))
-        U = np.zeros((d, kappa))
-        U[:, 0] = vec[:, -1]
-    U = np.asarray(U, dtype=float)
-    if U.shape != (d, kappa):
-        raise ValueError(f"U must have shape (d, kappa) = ({d}, {kappa}), got {U.shape}.")
-    Xj = jnp.asarray(X, dtype=jnp.float64)
-    theta_c = collapsed_theta(X, kappa)
-    d1 = DecoderParams(jnp.asarray(U), jnp.zeros(d), jnp.asarray(0.0))
-    d2 = DecoderParams(jnp.zeros((d, kappa)), jnp.zeros(d), jnp.asarray(1.0))
-    lik = slice_2d(marginal_energy, theta_c, d1, d2, s, t, args=(Xj, float(alpha)))
-    cp = collapsed_point(X, kappa)
-    zero = VAEParams(
-        jnp.zeros((d, kappa)), jnp.zeros(d), jnp.asarray(0.0), jnp.zeros((n, kappa)), jnp.zeros((n, kappa))
-    )
-    prior = slice_2d(
-        energy_objective,
-        cp,
-        zero._replace(W=jnp.asarray(U)),
-        zero._replace(log_gamma=jnp.asarray(1.0)),
-        s,
-        t,
-        args=(Xj, float(alpha)),
-    )
-    S_, T_ = np.meshgrid(s, t, indexing="ij")
-    thetas = DecoderParams(
-        W=jnp.asarray(S_.reshape(-1, 1, 1) * U[None]),
-        b=jnp.broadcast_to(theta_c.b, (S_.size, d)),
-        log_gamma=jnp.asarray(np.log(gbar) + T_.reshape(-1)),
-    )
-    _, _, v, gn, *_ = _phi_batch(thetas, X, alpha)
-    elbo_opt = np.sum(v, axis=1).reshape(S_.shape)
-    return SlicePair(
-        s=s,
-        t=t,
-        likelihood=lik.energy,
-        elbo_optimal=elbo_opt,
-        elbo_prior=prior.energy,
-        f0=lik.f0,
-        gap_min=float(np.min(elbo_opt - lik.energy)),
-        phi_max_grad_norm=float(np.max(gn)),
-        description=f"theta_c + s*U + t*e_loggamma, U = {np.round(U.ravel(), 6).tolist()}, b = x_bar",
     )

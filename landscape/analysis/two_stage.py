@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from landscape.analysis.basins import wilson_interval
-from landscape.analysis.elbo_gap import _check_problem, _eq5_to_nats
+from landscape.analysis.elbo_gap import check_problem, eq5_to_nats
 from landscape.analysis.likelihood_basins import BasinComparison, compare_basins
 from landscape.common import checks as V
 from landscape.common.provenance import to_jsonable
@@ -146,7 +146,7 @@ def two_stage_fit(
       A `TwoStageFit`, labelled with `LIBI_LABEL`.
     """
     t0 = time.perf_counter()
-    n, d, kappa, _ = _check_problem(X, alpha, kappa)
+    n, d, kappa, _ = check_problem(X, alpha, kappa)
     restarts = V.check_size("restarts", restarts, 1)
     seed = V.check_size("seed", seed, 0)
     if comparison is None:
@@ -165,7 +165,7 @@ def two_stage_fit(
     ms, sr = c.likelihood, c.elbo
     cat_l = c.likelihood_categories
     cat_e = c.elbo_stats.categories
-    joint_elbo = _eq5_to_nats(sr.energy, n * d, n * kappa)
+    joint_elbo = eq5_to_nats(sr.energy, n * d, n * kappa)
     conv_l = ms.converged & (cat_l != "reconstructing")
     conv_e = (sr.status == "converged") & (cat_e != "reconstructing")
     mle = int(np.argmin(np.where(conv_l, ms.values, np.inf))) if conv_l.any() else None

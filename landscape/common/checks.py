@@ -120,3 +120,17 @@ def check_not_constant(X, *, name: str = "X") -> float:
             "point and eq. (5) need data with some spread."
         )
     return gbar
+
+
+def check_points(X, *, name: str = "X"):
+    """`check_data` for quantities defined point by point (a likelihood log p(x_i)), where one
+    data point (n = 1) is enough; returns (n, d)."""
+    shape = np.shape(X)
+    if len(shape) == 2 and 0 in shape:
+        raise ValueError(f"{name} is empty (shape {shape}); it needs n >= 1 rows and d >= 1 columns.")
+    if len(shape) == 2 and shape[0] == 1:
+        x = concrete(X)
+        if x is not None:  # check_data's dtype and finiteness checks, on the row beside a zero row
+            check_data(np.concatenate([x, np.zeros_like(x)]), name=name)
+        return shape
+    return check_data(X, name=name)
