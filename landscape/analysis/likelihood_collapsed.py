@@ -36,7 +36,6 @@ import jax.numpy as jnp
 import numpy as np
 
 from landscape.analysis.elbo_gap import _EPS, _LOG_2PI, _check_kappa, _check_problem, _phi_batch
-from landscape.analysis.paths import profile_1d, slice_2d
 from landscape.analysis.profiles import Direction, affine_descent_directions, energy_profile, random_directions
 from landscape.analysis.stationary import certify
 from landscape.common import checks as V
@@ -46,6 +45,8 @@ from landscape.core.energy import energy_objective
 from landscape.core.marginal import DecoderParams, decoder_params, log_marginal, marginal_energy
 from landscape.core.params import VAEParams
 from landscape.tools.curvature import dense_hessian
+from landscape.tools.profile import profile_1d
+from landscape.tools.slices import slice_2d
 
 __all__ = [
     "DirectionEvidence",
