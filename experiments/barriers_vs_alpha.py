@@ -35,7 +35,7 @@ from pathlib import Path
 import numpy as np
 
 import landscape
-from landscape.analysis.paths import prop1_path
+from landscape.analysis.prop1_path import prop1_path
 from landscape.common.provenance import save_json
 
 ATTEMPTS = (("profile", "profile"), ("profile", "straight"), ("witness", "profile"), ("witness", "straight"))

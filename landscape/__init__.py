@@ -62,20 +62,6 @@ from landscape.analysis.likelihood_collapsed import (  # noqa: E402
     coordinate_directions,
     tail_prediction,
 )
-from landscape.analysis.paths import (  # noqa: E402
-    FilterDirection,
-    MinimumEnergyPath,
-    Profile1D,
-    Slice1D,
-    Slice2D,
-    filter_normalized_direction,
-    minimum_energy_path,
-    profile_1d,
-    prop1_path,
-    segment_direction,
-    slice_1d,
-    slice_2d,
-)
 from landscape.analysis.profiles import (  # noqa: E402
     Direction,
     Profile,
@@ -84,6 +70,7 @@ from landscape.analysis.profiles import (  # noqa: E402
     energy_profile,
     random_directions,
 )
+from landscape.analysis.prop1_path import prop1_path  # noqa: E402
 from landscape.analysis.schur import SchurInertia, block_inertia, hessian_blocks, schur_inertia  # noqa: E402
 from landscape.analysis.search import InitScales, SearchResult, init_params, search  # noqa: E402
 from landscape.analysis.spectrum import grad_norm, gradient, hessian, spectrum  # noqa: E402
@@ -176,9 +163,13 @@ from landscape.tools.curvature import (  # noqa: E402
     lanczos,
     spectral_density,
 )
+from landscape.tools.directions import FilterDirection, filter_normalized_direction, segment_direction  # noqa: E402
 from landscape.tools.inertia import Spectrum, inertia  # noqa: E402
 from landscape.tools.multistart import MultiStartResult, multistart  # noqa: E402
 from landscape.tools.newton import NewtonResult, newton_minimize  # noqa: E402
+from landscape.tools.profile import Profile1D, profile_1d  # noqa: E402
+from landscape.tools.slices import Slice1D, Slice2D, slice_1d, slice_2d  # noqa: E402
+from landscape.tools.string_method import MinimumEnergyPath, minimum_energy_path  # noqa: E402
 
 __all__ = [
     "deep",

@@ -40,7 +40,6 @@ import numpy as np
 from landscape.analysis.elbo_gap import check_problem
 from landscape.analysis.likelihood_slices import SlicePair, collapsed_slices
 from landscape.analysis.likelihood_tail import collapsed_theta, coordinate_directions, tail_prediction
-from landscape.analysis.paths import profile_1d
 from landscape.analysis.profiles import Direction, affine_descent_directions, energy_profile, random_directions
 from landscape.analysis.stationary import certify
 from landscape.common import checks as V
@@ -48,6 +47,7 @@ from landscape.common.provenance import to_jsonable
 from landscape.core.collapsed import collapsed_energy, collapsed_point, data_covariance
 from landscape.core.marginal import DecoderParams, log_marginal, marginal_energy, marginal_energy_jit
 from landscape.tools.curvature import dense_hessian
+from landscape.tools.profile import profile_1d
 
 __all__ = [
     "DirectionEvidence",

@@ -15,12 +15,12 @@ import numpy as np
 
 from landscape.analysis.elbo_gap import check_problem, phi_batch
 from landscape.analysis.likelihood_tail import collapsed_theta
-from landscape.analysis.paths import slice_2d
 from landscape.common.provenance import to_jsonable
 from landscape.core.collapsed import collapsed_point, data_covariance
 from landscape.core.energy import energy_objective
 from landscape.core.marginal import DecoderParams, marginal_energy
 from landscape.core.params import VAEParams
+from landscape.tools.slices import slice_2d
 
 __all__ = ["SlicePair", "collapsed_slices"]
 
