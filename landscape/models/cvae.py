@@ -56,8 +56,6 @@ from landscape.models.linalg import f64, tr_quad
 __all__ = [
     "CVAEParams",
     "CVAEStatistics",
-    "check_cvae_hyper",
-    "check_cvae_params",
     "cvae_init",
     "cvae_loss",
     "cvae_neg_elbo",

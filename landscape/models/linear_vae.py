@@ -33,20 +33,20 @@ from landscape.models.ppca import ppca_mle, resolve_sigma2
 from landscape.models.ppca_stationary import PPCAStationaryPoint
 
 __all__ = [
-    "DataMoments",
     "LinearVAEParams",
-    "collapse_count",
-    "collapsed_dims",
+    "DataMoments",
     "data_moments",
     "linear_vae_elbo",
     "linear_vae_elbo_per_example",
+    "linear_vae_objective",
+    "optimal_encoder",
     "linear_vae_inertia",
+    "optimal_linear_vae",
+    "linear_vae_optimum",
     "linear_vae_init",
     "linear_vae_kl_per_dim",
-    "linear_vae_objective",
-    "linear_vae_optimum",
-    "optimal_encoder",
-    "optimal_linear_vae",
+    "collapsed_dims",
+    "collapse_count",
     "predicted_collapsed",
 ]
 

@@ -40,7 +40,6 @@ __all__ = [
     "ppca_mle",
     "ppca_objective",
     "ppca_posterior",
-    "resolve_sigma2",
 ]
 
 
