@@ -20,6 +20,7 @@ from jax.flatten_util import ravel_pytree
 import landscape
 from landscape.analysis.stationary import certify
 from landscape.models import linear_conditional as LC
+from landscape.models.cvae_optimum import _public_code_sigma, _theorem_values
 from landscape.tools.multistart import multistart
 
 _INITS: dict = {}
@@ -309,7 +310,7 @@ def test_public_code_sigma_branch_differs_and_the_optimiser_sides_with_the_theor
     stats = LC.cvae_statistics(X, Y)
     np.testing.assert_allclose(stats.theta, theta, rtol=1e-12)
     opt = LC.cvae_optimum(stats, 4, beta, eta_enc=eta_enc, eta_dec=eta_dec)
-    code = LC._public_code_sigma(stats.theta, beta, eta_enc, eta_dec)
+    code = _public_code_sigma(stats.theta, beta, eta_enc, eta_dec)
     window = (np.minimum(math.sqrt(beta) * eta_dec, beta * eta_dec**2) <= stats.theta) & (
         stats.theta < np.maximum(math.sqrt(beta) * eta_dec, beta * eta_dec**2)
     )
@@ -334,8 +335,8 @@ def test_public_code_sigma_branch_agrees_when_beta_eta_dec_squared_is_one(theta,
     beta = 1.0 / eta_dec**2
     theta = np.asarray(theta)
     assume(np.all(np.abs(theta - 1.0) > 1e-9))  # at the switch itself rounding may pick either side
-    _, _, sigma, _ = LC._theorem_values(theta, beta, eta_enc, eta_dec)
-    np.testing.assert_allclose(LC._public_code_sigma(theta, beta, eta_enc, eta_dec), sigma, rtol=1e-12)
+    _, _, sigma, _ = _theorem_values(theta, beta, eta_enc, eta_dec)
+    np.testing.assert_allclose(_public_code_sigma(theta, beta, eta_enc, eta_dec), sigma, rtol=1e-12)
 
 
 # ------------------------------------------------------------------ the collapse condition

@@ -134,3 +134,99 @@ def check_points(X, *, name: str = "X"):
             check_data(np.concatenate([x, np.zeros_like(x)]), name=name)
         return shape
     return check_data(X, name=name)
+
+
+# ------------------------------------------------------------------ checks shared by the companion models
+
+
+def with_hint(hint: str, check, *args, **kwargs):
+    """``check(*args, **kwargs)``, with ``hint`` (how to fix it) appended to the ValueError it raises."""
+    try:
+        return check(*args, **kwargs)
+    except ValueError as err:
+        if not hint:
+            raise
+        raise ValueError(f"{err} {hint}") from None
+
+
+def check_finite(name: str, a) -> None:
+    """A real (numeric) array without NaN or inf; checked only for a concrete value."""
+    x = concrete(a)
+    if x is None:
+        return
+    if not np.issubdtype(x.dtype, np.number):
+        raise ValueError(f"{name} must hold real numbers, got dtype {x.dtype}.")
+    if not np.all(np.isfinite(x)):
+        raise ValueError(f"{name} contains NaN or inf entries.")
+
+
+def check_positive_scalar(name: str, value, hint: str = "") -> float | None:
+    """A finite scalar > 0, a Python number or a 0-d array; returns it as a float (None for a tracer).
+
+    ``hint`` is appended verbatim to the error (start it with a space).
+    """
+    if isinstance(value, (bool, np.bool_)):
+        raise ValueError(f"{name} must be a finite number > 0, got the boolean {value!r}.{hint}")
+    if np.ndim(value) != 0:
+        raise ValueError(f"{name} must be a scalar, got an array of shape {np.shape(value)}.{hint}")
+    x = concrete(value)
+    if x is None:
+        return None
+    if not np.issubdtype(x.dtype, np.number):
+        raise ValueError(f"{name} must be a number, got {value!r}.{hint}")
+    if not np.isfinite(x) or x <= 0:
+        raise ValueError(f"{name} must be a finite number > 0, got {float(x)!r}.{hint}")
+    return float(x)
+
+
+def check_sigma2(sigma2) -> float | None:
+    """The pPCA noise variance σ² (γ of eq. 5 at α = 0): a finite scalar > 0 (`check_positive_scalar`)."""
+    return check_positive_scalar("sigma2", sigma2, " It is the noise variance σ² (gamma in eq. 5).")
+
+
+def check_unit_interval(name: str, value) -> float:
+    """A number in the open interval (0, 1); returns it as float."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.integer, np.floating)):
+        raise ValueError(f"{name} must be a number in (0, 1), got {value!r}.")
+    if not (np.isfinite(value) and 0 < value < 1):
+        raise ValueError(f"{name} must be in the open interval (0, 1), got {value!r}.")
+    return float(value)
+
+
+def check_kappa_le_d(kappa, d: int) -> int:
+    """`check_kappa`, and κ ≤ d (a latent per data dimension at most)."""
+    kappa = check_kappa(kappa)
+    if kappa > d:
+        raise ValueError(f"kappa must be <= d = {d} (a latent per data dimension at most), got kappa = {kappa}.")
+    return kappa
+
+
+def check_eigenvalues(eigenvalues, *, name: str = "eigenvalues", sort: bool = True) -> np.ndarray:
+    """A covariance spectrum: non-empty, 1-D, finite, ≥ 0 (to rounding); returned descending, clipped at 0.
+
+    With ``sort=False`` it must already be descending (indices into it then keep their meaning).
+    """
+    lam = np.asarray(eigenvalues)
+    if lam.ndim != 1 or lam.size == 0:
+        raise ValueError(f"{name} must be a non-empty 1-D array (the eigenvalues of S), got shape {lam.shape}.")
+    if not np.issubdtype(lam.dtype, np.number) or lam.dtype == np.bool_:
+        raise ValueError(f"{name} must hold real numbers, got dtype {lam.dtype}.")
+    lam = lam.astype(np.float64)
+    if not np.all(np.isfinite(lam)):
+        raise ValueError(f"{name} contains NaN or inf entries.")
+    if np.any(lam < -1e-12 * max(1.0, float(np.max(np.abs(lam))))):
+        raise ValueError(f"{name} must be >= 0 (a covariance spectrum), got min {float(lam.min()):.6g}.")
+    if not sort and np.any(np.diff(lam) > 0):
+        raise ValueError(f"{name} must be sorted in descending order (active indexes into it), got {lam}.")
+    return np.sort(np.clip(lam, 0.0, None))[::-1].copy()
+
+
+def check_moment(name: str, M, shape: tuple[int, ...], *, symmetric: bool) -> np.ndarray:
+    """A second-moment matrix of the given shape, finite (and symmetric if asked); returned as float64."""
+    M = np.asarray(M, dtype=np.float64)
+    if M.shape != shape:
+        raise ValueError(f"{name} must have shape {shape}, got {M.shape}.")
+    check_finite(name, M)
+    if symmetric and not np.allclose(M, M.T, rtol=1e-10, atol=1e-12 * max(1.0, float(np.abs(M).max()))):
+        raise ValueError(f"{name} must be symmetric (a second-moment matrix); symmetrise it as (M + M.T) / 2.")
+    return M

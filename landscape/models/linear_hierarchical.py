@@ -77,7 +77,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from landscape.common import checks as V
-from landscape.models.linear_conditional import _check_finite_array, _check_moment, _check_positive, _f64, _tr_quad
+from landscape.models.linalg import f64, tr_quad
 
 __all__ = [
     "HVAEParams",
@@ -153,7 +153,7 @@ def hvae_statistics_from_moments(A, *, n: int | None = None) -> HVAEStatistics:
     """`HVAEStatistics` from A = E[xxᵀ] (symmetric PSD, (d₀, d₀))."""
     if np.ndim(A) != 2 or np.shape(A)[0] != np.shape(A)[1] or np.shape(A)[0] < 1:
         raise ValueError(f"A must be a square (d0, d0) matrix E[x xᵀ], got shape {np.shape(A)}.")
-    A = _check_moment("A", A, np.shape(A), symmetric=True)
+    A = V.check_moment("A", A, np.shape(A), symmetric=True)
     lam, Q = np.linalg.eigh(A)
     scale = max(float(lam[-1]), 1e-300)
     if lam[0] < -1e-10 * scale:
@@ -175,11 +175,13 @@ def hvae_statistics(X) -> HVAEStatistics:
 
 
 def _check_hyper(sigma1, beta1, beta2, eta_enc, eta_dec) -> None:
-    _check_positive("sigma1", sigma1, " Pass the fixed standard deviation σ₁ > 0 of q(z₁|x).")
-    _check_positive("beta1", beta1, " Pass the z₁-level KL weight β₁ > 0 (1 is the ELBO).")
-    _check_positive("beta2", beta2, " Pass the z₂-level KL weight β₂ > 0 (1 is the ELBO).")
-    _check_positive("eta_enc", eta_enc, " Pass the prior's standard deviation η_enc > 0 (p(z₂) = N(0, η_enc² I)).")
-    _check_positive("eta_dec", eta_dec, " Pass the decoders' noise standard deviation η_dec > 0.")
+    V.check_positive_scalar("sigma1", sigma1, " Pass the fixed standard deviation σ₁ > 0 of q(z₁|x).")
+    V.check_positive_scalar("beta1", beta1, " Pass the z₁-level KL weight β₁ > 0 (1 is the ELBO).")
+    V.check_positive_scalar("beta2", beta2, " Pass the z₂-level KL weight β₂ > 0 (1 is the ELBO).")
+    V.check_positive_scalar(
+        "eta_enc", eta_enc, " Pass the prior's standard deviation η_enc > 0 (p(z₂) = N(0, η_enc² I))."
+    )
+    V.check_positive_scalar("eta_dec", eta_dec, " Pass the decoders' noise standard deviation η_dec > 0.")
 
 
 def _check_params(params, d0: int) -> tuple[int, int]:
@@ -197,7 +199,7 @@ def _check_params(params, d0: int) -> tuple[int, int]:
         if got != want:
             raise ValueError(f"params.{field} must have shape {want} for d0 = {d0}, d1 = {d1}, d2 = {d2}; got {got}.")
     for field in HVAEParams._fields:
-        _check_finite_array(f"params.{field}", getattr(params, field))
+        V.check_finite(f"params.{field}", getattr(params, field))
     return d1, d2
 
 
@@ -207,7 +209,7 @@ def hvae_objective(params: HVAEParams, A, sigma1, beta1, beta2, eta_enc, eta_dec
     For the generic tools: ``args = stats.args(sigma1=…, beta1=…, beta2=…, eta_enc=…, eta_dec=…)``.
     Use `hvae_loss` for a checked evaluation.
     """
-    A = _f64(A)
+    A = f64(A)
     d0, d1 = params.U1.shape
     d2 = params.W2.shape[0]
     s1 = sigma1**2
@@ -215,9 +217,9 @@ def hvae_objective(params: HVAEParams, A, sigma1, beta1, beta2, eta_enc, eta_dec
     S1 = params.W1 @ A @ params.W1.T + s1 * jnp.eye(d1)
     M = jnp.eye(d1) - params.U2 @ params.W2
     s2 = jnp.exp(2.0 * params.log_sigma2)
-    recon = _tr_quad(R, A) + s1 * jnp.sum(params.U1**2)
-    level1 = _tr_quad(M, S1) + jnp.sum(params.U2**2 * s2)
-    level2 = (_tr_quad(params.W2, S1) + jnp.sum(s2)) / eta_enc**2
+    recon = tr_quad(R, A) + s1 * jnp.sum(params.U1**2)
+    level1 = tr_quad(M, S1) + jnp.sum(params.U2**2 * s2)
+    level2 = (tr_quad(params.W2, S1) + jnp.sum(s2)) / eta_enc**2
     level2 = level2 - d2 - 2.0 * jnp.sum(params.log_sigma2) + 2.0 * d2 * jnp.log(eta_enc)
     const1 = d1 * (2.0 * jnp.log(eta_dec) - 2.0 * jnp.log(sigma1) - 1.0)
     return (recon + beta1 * level1) / eta_dec**2 + beta2 * level2 + beta1 * const1
@@ -237,7 +239,7 @@ def hvae_loss(params: HVAEParams, stats: HVAEStatistics, *, sigma1, beta1, beta2
         raise ValueError(f"stats must be an HVAEStatistics (from hvae_statistics(X)), got {type(stats).__name__}.")
     args = stats.args(sigma1=sigma1, beta1=beta1, beta2=beta2, eta_enc=eta_enc, eta_dec=eta_dec)
     _check_params(params, stats.d0)
-    return hvae_objective(HVAEParams(*(_f64(a) for a in params)), *args)
+    return hvae_objective(HVAEParams(*(f64(a) for a in params)), *args)
 
 
 def hvae_neg_elbo(params: HVAEParams, X, *, sigma1, beta1, beta2, eta_enc=1.0, eta_dec=1.0) -> jax.Array:
@@ -254,8 +256,8 @@ def hvae_neg_elbo(params: HVAEParams, X, *, sigma1, beta1, beta2, eta_enc=1.0, e
     n, d0 = V.check_data(X, name="X")
     _check_hyper(sigma1, beta1, beta2, eta_enc, eta_dec)
     d1, d2 = _check_params(params, d0)
-    p = HVAEParams(*(_f64(a) for a in params))
-    X = _f64(X)
+    p = HVAEParams(*(f64(a) for a in params))
+    X = f64(X)
     s1 = float(sigma1) ** 2
     mu1 = X @ p.W1.T
     M = jnp.eye(d1) - p.U2 @ p.W2
@@ -435,8 +437,8 @@ def hvae_spectra(params: HVAEParams, stats: HVAEStatistics, *, sigma1, eta_enc=1
     """Singular values, Σ₂ and per-dimension z₂ KL of an HVAE point (see `HVAESpectra`)."""
     if not isinstance(stats, HVAEStatistics):
         raise ValueError(f"stats must be an HVAEStatistics (from hvae_statistics(X)), got {type(stats).__name__}.")
-    _check_positive("sigma1", sigma1, " Pass the fixed standard deviation σ₁ > 0 of q(z₁|x).")
-    _check_positive("eta_enc", eta_enc, " Pass the prior's standard deviation η_enc > 0.")
+    V.check_positive_scalar("sigma1", sigma1, " Pass the fixed standard deviation σ₁ > 0 of q(z₁|x).")
+    V.check_positive_scalar("eta_enc", eta_enc, " Pass the prior's standard deviation η_enc > 0.")
     _check_params(params, stats.d0)
     p = HVAEParams(*(np.asarray(a, dtype=np.float64) for a in params))
     root_A = (stats.directions * stats.theta) @ stats.directions.T
@@ -465,8 +467,8 @@ def hvae_init(d0: int, d1: int, d2: int, *, scale: float = 0.1, eta_enc: float =
     reuse it (it is a static argument of the compiled search).
     """
     d0, d1, d2 = V.check_size("d0", d0, 1), V.check_size("d1", d1, 1), V.check_size("d2", d2, 1)
-    scale = _check_positive("scale", scale, " Pass the standard deviation of the initial weights.")
-    log_e = math.log(_check_positive("eta_enc", eta_enc))
+    scale = V.check_positive_scalar("scale", scale, " Pass the standard deviation of the initial weights.")
+    log_e = math.log(V.check_positive_scalar("eta_enc", eta_enc))
 
     def init(key):
         k = jax.random.split(key, 5)

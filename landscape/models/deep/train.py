@@ -29,24 +29,11 @@ import numpy as np
 import optax
 from flax import nnx
 
+from landscape.common import checks as V
 from landscape.models.deep.data import check_training_data
 from landscape.models.deep.models import KINDS, ae_loss, check_architecture, dtype_of, make_model, vae_energy
 
 __all__ = ["TrainConfig", "TrainResult", "train", "kl_weight"]
-
-
-def _positive_int(name, value, hint=""):
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)) or value < 1:
-        raise ValueError(f"{name} must be an integer >= 1, got {value!r}.{(' ' + hint) if hint else ''}")
-    return int(value)
-
-
-def _positive_float(name, value, hint=""):
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.integer, np.floating)):
-        raise ValueError(f"{name} must be a finite number > 0, got {value!r}.{(' ' + hint) if hint else ''}")
-    if not (math.isfinite(value) and value > 0):
-        raise ValueError(f"{name} must be a finite number > 0, got {value!r}.{(' ' + hint) if hint else ''}")
-    return float(value)
 
 
 @dataclass(frozen=True)
@@ -82,17 +69,19 @@ class TrainConfig:
         if self.kind not in KINDS:
             raise ValueError(f"kind must be one of {KINDS}, got {self.kind!r}.")
         check_architecture(self.depth, self.width, self.latent)
-        _positive_int("epochs", self.epochs, "Train for at least one epoch.")
-        _positive_int("batch_size", self.batch_size)
-        _positive_float("learning_rate", self.learning_rate, "Adam's step size, e.g. 1e-3.")
-        _positive_float("gamma_learning_rate", self.gamma_learning_rate, "Adam's step size for log γ, e.g. 1e-2.")
+        V.with_hint("Train for at least one epoch.", V.check_size, "epochs", self.epochs, 1)
+        V.check_size("batch_size", self.batch_size, 1)
+        V.with_hint("Adam's step size, e.g. 1e-3.", V.check_positive, "learning_rate", self.learning_rate)
+        V.with_hint(
+            "Adam's step size for log γ, e.g. 1e-2.", V.check_positive, "gamma_learning_rate", self.gamma_learning_rate
+        )
         w = self.warmup_epochs
         if isinstance(w, bool) or not isinstance(w, (int, float)) or not math.isfinite(w) or w < 0:
             raise ValueError(f"warmup_epochs must be a finite number >= 0 (0: no KL warm-start), got {w!r}.")
         if w > 0 and self.kind != "vae":
             raise ValueError("warmup_epochs > 0 (KL warm-start) needs kind='vae'; the AE has no KL term.")
         if self.gamma_init is not None:
-            _positive_float("gamma_init", self.gamma_init, "Or None to start at γ̄ of the data.")
+            V.with_hint("Or None to start at γ̄ of the data.", V.check_positive, "gamma_init", self.gamma_init)
         dtype_of(self.dtype)
 
     def to_dict(self) -> dict:
