@@ -34,7 +34,7 @@ from landscape.core.collapsed import (
     n_negative_affine,
 )
 from landscape.core.datasets import Prop1Dataset
-from landscape.core.energy import _energy
+from landscape.core.energy import energy_objective
 
 __all__ = ["CollapsedReport", "PathReport", "Prop1Certificate", "certify_prop1", "reconstruction_path"]
 
@@ -143,7 +143,7 @@ def reconstruction_path(data: Prop1Dataset, t=None) -> PathReport:
     if t.size < 2 or not np.all(np.isfinite(t)) or np.any(t <= 0):
         raise ValueError("t must hold at least 2 finite values > 0.")
     X = jnp.asarray(data.data.X)
-    E = np.array([float(_energy(data.witness.path_params(float(ti)), X, data.alpha)) for ti in t])
+    E = np.array([float(energy_objective(data.witness.path_params(float(ti)), X, data.alpha)) for ti in t])
     slopes = np.diff(E) / np.diff(np.log(t))
     expected = 2.0 * data.n * (data.d - data.kappa)
     slope = float(slopes[-1])
@@ -165,7 +165,7 @@ def _collapsed_report(X, kappa, alpha, directions, spectrum_rtol) -> CollapsedRe
     k = int(np.argmin([p.barrier_height for p in profiles]))
     return CollapsedReport(
         alpha=float(alpha),
-        energy=float(_energy(point, jnp.asarray(X.X), alpha)),
+        energy=float(energy_objective(point, jnp.asarray(X.X), alpha)),
         energy_formula=collapsed_energy(X, kappa),
         grad_norm=grad_norm(point, X, alpha),
         spectrum=spec,

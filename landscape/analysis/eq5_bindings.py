@@ -13,24 +13,25 @@ Importing this module (``import landscape`` does) tells them:
 
 from __future__ import annotations
 
-from landscape.core.energy import energy, energy_objective
+from landscape.core.energy import check_energy_args as check_args
+from landscape.core.energy import energy_objective
 from landscape.core.params import VAEParams, as_float64_params
 from landscape.tools.flat import register_objective_check, register_params_type
 
-__all__ = ["VAE_FILTER_AXES", "check_energy_args"]
+__all__ = ["VAE_FILTER_AXES", "check_objective_args"]
 
 # per field of VAEParams (W, b, log_gamma, mu, log_sigma): the axis that enumerates its filters
 VAE_FILTER_AXES = (1, None, None, 0, 0)
 
 
-def check_energy_args(params, args: tuple) -> None:
+def check_objective_args(params, args: tuple) -> None:
     """ValueError unless ``energy_objective(params, *args)`` is a valid eq. (5) energy."""
     if len(args) not in (2, 3):
         raise ValueError(f"energy_objective needs args=(X, alpha) or (X, alpha, gamma), got {len(args)}.")
     if not isinstance(params, VAEParams):
         raise ValueError(f"energy_objective needs params to be a landscape.VAEParams, got {type(params).__name__}.")
-    energy(params, *args[:2], gamma=args[2] if len(args) == 3 else None)  # its checks of params, X, alpha, gamma
+    check_args(params, args[0], args[1], args[2] if len(args) == 3 else None)  # `energy`'s checks
 
 
 register_params_type(VAEParams, normalize=as_float64_params, filter_axes=VAE_FILTER_AXES)
-register_objective_check(energy_objective, check_energy_args)
+register_objective_check(energy_objective, check_objective_args)

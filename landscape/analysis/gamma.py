@@ -472,7 +472,7 @@ def prop2_literal(X, alpha, *, kappa: int, gammas, decoder=None, restarts: int =
     import jax.numpy as jnp
     from jax.flatten_util import ravel_pytree
 
-    from landscape.core.energy import _energy, expected_sq_error
+    from landscape.core.energy import energy_objective, expected_sq_error
     from landscape.tools.newton import newton_minimize
 
     n, d = V.check_data(X)
@@ -495,7 +495,7 @@ def prop2_literal(X, alpha, *, kappa: int, gammas, decoder=None, restarts: int =
     def minimise(x0, gamma):
         def f(x):
             mu, ls = unravel(x)
-            return _energy(prior._replace(mu=mu, log_sigma=ls), Xj, alpha, gamma)
+            return energy_objective(prior._replace(mu=mu, log_sigma=ls), Xj, alpha, gamma)
 
         return newton_minimize(f, x0, gtol=1e-10, max_steps=300)
 

@@ -24,7 +24,7 @@ from jax.flatten_util import ravel_pytree
 from landscape.common import checks as V
 from landscape.core.collapsed import collapsed_point
 from landscape.core.data import as_data, data_array
-from landscape.core.energy import _energy
+from landscape.core.energy import energy_objective
 from landscape.core.params import VAEParams, as_float64_params, check_params
 from landscape.tools.newton import newton_minimize
 
@@ -159,7 +159,7 @@ def _profile_scan(X, alpha, U, ts, x0, template, gamma):
     def f_at(t):
         def f(x):
             b, log_gamma, mu, log_sigma = unravel(x)
-            return _energy(VAEParams(t * U, b, log_gamma, mu, log_sigma), X, alpha, gamma)
+            return energy_objective(VAEParams(t * U, b, log_gamma, mu, log_sigma), X, alpha, gamma)
 
         return f
 
@@ -271,7 +271,7 @@ def barrier_profiles(
     Xj = jnp.asarray(data.X)
     Us = jnp.asarray(np.stack([dr.U for dr in directions]))
     R = len(directions)
-    tol = 1e-12 * max(1.0, abs(float(_energy(start, Xj, alpha, gamma))))
+    tol = 1e-12 * max(1.0, abs(float(energy_objective(start, Xj, alpha, gamma))))
 
     def run(ts, x_start):
         out = _profile_scan_many(Xj, alpha, Us, jnp.asarray(ts), jnp.asarray(x_start), start, gamma)

@@ -38,7 +38,7 @@ import jax.numpy as jnp
 import numpy as np
 from jax.flatten_util import ravel_pytree
 
-from landscape.core.energy import _check, _energy
+from landscape.core.energy import check_energy_args, energy_objective
 from landscape.core.params import VAEParams
 from landscape.tools.inertia import DEFAULT_RTOL
 
@@ -347,7 +347,7 @@ def _theta_hessian(params, X, alpha, gamma):
     d, kappa = params.W.shape
 
     def grad_theta(W, b, lg):
-        g = jax.grad(_energy)(VAEParams(W, b, lg, params.mu, params.log_sigma), X, alpha, gamma)
+        g = jax.grad(energy_objective)(VAEParams(W, b, lg, params.mu, params.log_sigma), X, alpha, gamma)
         return g.W, g.b, g.log_gamma
 
     _, lin = jax.linearize(grad_theta, params.W, params.b, params.log_gamma)
@@ -379,7 +379,7 @@ def _point_blocks(params, X, alpha, gamma):
     def ell(t, phi, x):
         W, b, lg = unravel(t)
         p_i = VAEParams(W, b, lg, phi[None, :kappa], phi[None, kappa:])
-        return _energy(p_i, x[None], alpha, gamma)
+        return energy_objective(p_i, x[None], alpha, gamma)
 
     def blocks(phi, x):
         gt, gp = jax.jacfwd(jax.grad(ell, argnums=(0, 1)), argnums=1)(th, phi, x)
@@ -395,7 +395,7 @@ def hessian_blocks(params: VAEParams, X, alpha, *, gamma=None):
     A: (p, p); B: (n, p, 2κ); D: (n, 2κ, 2κ). Memory O(n p κ): for small and moderate n
     (`schur_inertia` never holds all of B at once).
     """
-    params, X = _check(params, X, alpha, gamma)
+    params, X = check_energy_args(params, X, alpha, gamma)
     A = _theta_hessian(params, X, alpha, gamma)
     B, D = _point_blocks(params, X, alpha, gamma)
     return A, B, D
@@ -427,7 +427,7 @@ def schur_inertia(
       singular_rtol: see `block_inertia`.
       chunk_size: points per compiled chunk (memory ≈ chunk_size · p · 2κ floats).
     """
-    params, X = _check(params, X, alpha, gamma)
+    params, X = check_energy_args(params, X, alpha, gamma)
     n = X.shape[0]
     if int(chunk_size) < 1:
         raise ValueError(f"chunk_size must be an integer >= 1, got {chunk_size!r}.")

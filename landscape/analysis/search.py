@@ -25,7 +25,7 @@ from jax.flatten_util import ravel_pytree
 from landscape.common import checks as V
 from landscape.core.collapsed import collapsed_energy
 from landscape.core.data import as_data
-from landscape.core.energy import _energy, _expected_sq_error
+from landscape.core.energy import energy_objective, expected_sq_error_unchecked
 from landscape.core.params import VAEParams, as_float64_params, check_params
 from landscape.tools import engine
 
@@ -97,8 +97,8 @@ def _init_batch(indices, base, xbar, gbar, n, d, kappa, init, sg):
 def _diagnostics(p, X, alpha, gamma):
     """Per-endpoint extras for the engine: max |∂L/∂θ_i| and (1/nd) Σ_i E_q‖x_i − μ_x(z)‖² (eq. 9's γ*)."""
     n, d = X.shape
-    gflat, _ = ravel_pytree(jax.grad(_energy)(p, X, alpha, gamma))
-    return {"grad_max": jnp.max(jnp.abs(gflat)), "recon_error": _expected_sq_error(p, X, alpha) / (n * d)}
+    gflat, _ = ravel_pytree(jax.grad(energy_objective)(p, X, alpha, gamma))
+    return {"grad_max": jnp.max(jnp.abs(gflat)), "recon_error": expected_sq_error_unchecked(p, X, alpha) / (n * d)}
 
 
 @dataclass(frozen=True)
@@ -282,7 +282,7 @@ def search(
     else:
         make_starts = start
     out = engine.run(
-        _energy,
+        energy_objective,
         make_starts,
         (jnp.asarray(data.X), jnp.asarray(alpha, jnp.float64), g_arg),  # strongly typed: one signature
         restarts=restarts,

@@ -6,7 +6,7 @@ import jax
 import jax.numpy as jnp
 from jax.flatten_util import ravel_pytree
 
-from landscape.core.energy import _check, _energy
+from landscape.core.energy import check_energy_args, energy_objective
 from landscape.core.params import VAEParams
 from landscape.tools.inertia import DEFAULT_RTOL, Spectrum, inertia
 
@@ -15,17 +15,17 @@ __all__ = ["Spectrum", "gradient", "grad_norm", "hessian", "spectrum", "inertia"
 @jax.jit
 def _hessian(params, X, alpha, gamma):
     flat, unravel = ravel_pytree(params)
-    return jax.hessian(lambda p: _energy(unravel(p), X, alpha, gamma))(flat)
+    return jax.hessian(lambda p: energy_objective(unravel(p), X, alpha, gamma))(flat)
 
 
 @jax.jit
 def _grad(params, X, alpha, gamma):
-    return jax.grad(_energy)(params, X, alpha, gamma)
+    return jax.grad(energy_objective)(params, X, alpha, gamma)
 
 
 def gradient(params: VAEParams, X, alpha, *, gamma=None) -> VAEParams:
     """∇L of eq. (5) as a `VAEParams` pytree."""
-    params, X = _check(params, X, alpha, gamma)
+    params, X = check_energy_args(params, X, alpha, gamma)
     return _grad(params, X, alpha, gamma)
 
 
@@ -41,7 +41,7 @@ def hessian(params: VAEParams, X, alpha, *, gamma=None) -> jax.Array:
     Exact (forward-over-reverse autodiff through the closed-form moments), including
     at W = 0. P = dκ + d + 1 + 2nκ; use it for P up to a few thousand.
     """
-    params, X = _check(params, X, alpha, gamma)
+    params, X = check_energy_args(params, X, alpha, gamma)
     return _hessian(params, X, alpha, gamma)
 
 

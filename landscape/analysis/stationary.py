@@ -33,7 +33,7 @@ import jax.numpy as jnp
 import numpy as np
 from jax.flatten_util import ravel_pytree
 
-from landscape.core.energy import _check, energy_objective
+from landscape.core.energy import check_energy_args, energy_objective
 from landscape.tools import curvature as C
 from landscape.tools.inertia import DEFAULT_RTOL, inertia
 
@@ -298,7 +298,7 @@ def certify_stationary(
     zero modes are counted, not listed (their eigenvectors are interior to the
     spectrum). See `certify` for the other arguments.
     """
-    params, X = _check(params, X, alpha, gamma)
+    params, X = check_energy_args(params, X, alpha, gamma)
     flat, _ = ravel_pytree(params)
     args = (X, alpha, gamma)
     if flat.size <= dense_max:

@@ -20,7 +20,16 @@ from landscape.core.data import data_array
 from landscape.core.moments import expected_sq_error_elementwise, soft_threshold
 from landscape.core.params import VAEParams, as_float64_params, check_params
 
-__all__ = ["energy", "energy_objective", "energy_mc", "energy_mc_samples", "expected_sq_error", "energy_terms"]
+__all__ = [
+    "energy",
+    "energy_objective",
+    "energy_mc",
+    "energy_mc_samples",
+    "expected_sq_error",
+    "energy_terms",
+    "check_energy_args",
+    "expected_sq_error_unchecked",
+]
 
 
 def _log_gamma(params: VAEParams, gamma):
@@ -35,32 +44,30 @@ def _kl_terms(params: VAEParams):
     return jnp.sum(sigma2 - 2.0 * params.log_sigma + params.mu**2)
 
 
-def _expected_sq_error(params: VAEParams, X, alpha):
-    """Σ_i E‖x_i − π_α(W z) − b‖² under q, in closed form (before dividing by γ)."""
+def expected_sq_error_unchecked(params: VAEParams, X, alpha):
+    """Σ_i E‖x_i − π_α(W z) − b‖² under q, in closed form (before dividing by γ); no argument checks."""
     sigma2 = jnp.exp(2.0 * params.log_sigma)
     m = params.mu @ params.W.T
     v = sigma2 @ (params.W**2).T
     return jnp.sum(expected_sq_error_elementwise(X - params.b, m, v, alpha))
 
 
-def _energy(params: VAEParams, X, alpha, gamma=None):
-    """Eq. (5) without argument checks: the pure, jittable core."""
+def energy_objective(params: VAEParams, X, alpha, gamma=None) -> jax.Array:
+    """Eq. (5) as an objective ``f(params, *args)``: the pure, jittable core, without argument checks.
+
+    The same function as `energy`, so it can be traced with any arguments (use `energy`
+    for checked, one-off evaluations) and handed to the generic tools (`landscape.tools`).
+    Pass ``args = (X, alpha, gamma)``, with ``gamma=None`` for a learned γ.
+    """
     n, d = X.shape
     log_g = _log_gamma(params, gamma)
-    return _expected_sq_error(params, X, alpha) * jnp.exp(-log_g) + n * d * log_g + _kl_terms(params)
+    return expected_sq_error_unchecked(params, X, alpha) * jnp.exp(-log_g) + n * d * log_g + _kl_terms(params)
 
 
-def energy_objective(params: VAEParams, X, alpha, gamma=None) -> jax.Array:
-    """Eq. (5) as an objective ``f(params, *args)`` for the generic tools (`landscape.curvature`).
-
-    The same function as `energy` without the argument checks, so it can be traced
-    with any arguments (use `energy` for checked, one-off evaluations). Pass
-    ``args = (X, alpha, gamma)``, with ``gamma=None`` for a learned γ.
-    """
-    return _energy(params, X, alpha, gamma)
+_energy = energy_objective  # the name used inside this module and by the benchmarks
 
 
-def _check(params, X, alpha, gamma):
+def check_energy_args(params, X, alpha, gamma):
     """Validate the public functions' arguments; returns (params, X) as float64 arrays.
 
     The public functions compute in float64 whatever the inputs' dtype: float32 cannot
@@ -89,23 +96,23 @@ def energy(params: VAEParams, X, alpha, *, gamma=None) -> jax.Array:
       L as a float64 scalar. Jittable, vmappable and differentiable to second order;
       exact at W = 0 (MATH.md §2).
     """
-    params, X = _check(params, X, alpha, gamma)
+    params, X = check_energy_args(params, X, alpha, gamma)
     return _energy(params, X, alpha, gamma)
 
 
 def expected_sq_error(params: VAEParams, X, alpha) -> jax.Array:
     """Σ_i E_q‖x_i − π_α(Wz) − b‖², the reconstruction error of eq. (9) times nd."""
-    params, X = _check(params, X, alpha, None)
-    return _expected_sq_error(params, X, alpha)
+    params, X = check_energy_args(params, X, alpha, None)
+    return expected_sq_error_unchecked(params, X, alpha)
 
 
 def energy_terms(params: VAEParams, X, alpha, *, gamma=None) -> dict:
     """The three parts of eq. (5): reconstruction / γ, nd log γ, and the KL part."""
-    params, X = _check(params, X, alpha, gamma)
+    params, X = check_energy_args(params, X, alpha, gamma)
     n, d = X.shape
     log_g = _log_gamma(params, gamma)
     return {
-        "reconstruction": _expected_sq_error(params, X, alpha) * jnp.exp(-log_g),
+        "reconstruction": expected_sq_error_unchecked(params, X, alpha) * jnp.exp(-log_g),
         "log_gamma": n * d * log_g,
         "kl": _kl_terms(params),
     }
@@ -129,7 +136,7 @@ def energy_mc_samples(params: VAEParams, X, alpha, key, *, num_samples: int, gam
     Their mean is `energy_mc`; their standard deviation / √num_samples is its
     standard error.
     """
-    params, X = _check(params, X, alpha, gamma)
+    params, X = check_energy_args(params, X, alpha, gamma)
     V.check_size("num_samples", num_samples, 1)
     return _energy_mc_samples(params, X, alpha, key, num_samples, gamma)
 
