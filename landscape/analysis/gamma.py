@@ -21,10 +21,12 @@ from dataclasses import dataclass
 import numpy as np
 
 from landscape.analysis.basins import active_dims
-from landscape.analysis.search import InitScales, search
+from landscape.analysis.search import InitScales, init_params, search
 from landscape.common import checks as V
-from landscape.core.collapsed import data_covariance
+from landscape.core.collapsed import trivial_energy
+from landscape.core.data import as_data
 from landscape.core.params import VAEParams
+from landscape.models.ppca import ppca_mle
 
 __all__ = [
     "GammaSweep",
@@ -41,17 +43,11 @@ __all__ = [
 ]
 
 
-def trivial_energy(X, kappa: int, gamma) -> np.ndarray:
-    """L_triv(γ) = n(d log γ + tr S / γ) + nκ: W = 0, b = x̄, q = p(z) at fixed γ (MATH.md §6)."""
-    n, d = V.check_data(X)
-    g = np.asarray(gamma, dtype=float)
-    return n * (d * np.log(g) + np.trace(data_covariance(X)) / g) + n * kappa
-
-
 def affine_optimum_energy(X, kappa: int, gamma) -> np.ndarray:
     """L*(γ), the global minimum of eq. (5) at α = 0 with γ fixed (MATH.md §6)."""
-    n, d = V.check_data(X)
-    lam = np.sort(np.linalg.eigvalsh(data_covariance(X)))[::-1]
+    data = as_data(X)
+    n, d = data.shape
+    lam = data.eigenvalues
     g = np.atleast_1d(np.asarray(gamma, dtype=float))[:, None]
     c = np.broadcast_to(g, (g.shape[0], d)).copy()
     c[:, :kappa] = np.maximum(lam[:kappa], g)
@@ -70,12 +66,10 @@ def affine_optimum(X, kappa: int, gamma=None) -> VAEParams:
     `affine_optimum_energy` (fixed γ) or L_min of MATH.md §6 (learned γ), and its
     gradient is 0: a nontrivial stationary point of any size, in closed form.
     """
-    n, d = V.check_data(X)
+    data = as_data(X)
+    n, d = data.shape
     kappa = V.check_kappa(kappa, d)
-    V.check_not_constant(X)
-    x = np.asarray(X, dtype=float)
-    lam, U = np.linalg.eigh(data_covariance(x))
-    lam, U = lam[::-1], U[:, ::-1]
+    lam = data.eigenvalues
     if gamma is None:
         if kappa >= d:
             raise ValueError(f"kappa = {kappa} must be < d = {d} for a learned gamma (gamma_ML needs d - kappa > 0).")
@@ -86,14 +80,12 @@ def affine_optimum(X, kappa: int, gamma=None) -> VAEParams:
         V.check_gamma(gamma)
         g = float(gamma)
     active = lam[:kappa] > g
-    scale = np.where(active, np.sqrt(np.maximum(lam[:kappa] - g, 0.0)), 0.0)
-    W = U[:, :kappa] * scale
-    Y = x - x.mean(axis=0)
-    mu = np.where(active, (Y @ W) / np.where(active, lam[:kappa], 1.0), 0.0)
+    W = ppca_mle(data, kappa, g).W  # Tipping & Bishop at σ² = γ: column k = u_k (λ_k − γ)^{1/2}, or 0
+    mu = np.where(active, (data.Y @ W) / np.where(active, lam[:kappa], 1.0), 0.0)
     log_sigma = np.where(active, 0.5 * np.log(g / np.where(active, lam[:kappa], 1.0)), 0.0)
     return VAEParams(
         W=W,
-        b=x.mean(axis=0),
+        b=data.x_mean.copy(),
         log_gamma=np.asarray(np.log(g)),
         mu=mu,
         log_sigma=np.broadcast_to(log_sigma, (n, kappa)).copy(),
@@ -190,15 +182,14 @@ def sweep_gamma(
       steps: Adam steps of the fresh restarts; continuation_steps: per continuation step.
       init, eps, delta: as for `landscape.search` (init None: the default `InitScales`).
     """
-    n, d = V.check_data(X)
+    X = as_data(X)  # validated once; every search below reuses it
+    n, d = X.shape
     V.check_alpha(alpha)
     kappa = V.check_kappa(kappa)
     g = _check_grid(gammas)
     restarts = V.check_size("restarts", restarts, 1)
     G = g.size
     # fresh: every γ with the same R starting points, in one computation
-    from landscape.analysis.search import init_params
-
     start = init_params(X, kappa, np.arange(restarts), seed, InitScales() if init is None else init)
     start = VAEParams(*(np.tile(np.asarray(a), (G,) + (1,) * (np.ndim(a) - 1)) for a in start))
     fresh = search(
@@ -351,15 +342,16 @@ def gamma_thresholds(
     """
     from landscape.analysis.basins import kl_per_dim
 
-    n, d = V.check_data(X)
+    X = as_data(X)  # validated once; the sweep and every probe reuse it
+    n, d = X.shape
     V.check_alpha(alpha)
     kappa = V.check_kappa(kappa)
     if not (np.isfinite(rtol) and 0 < rtol < 1):
         raise ValueError(f"rtol must be in (0, 1), got {rtol!r}.")
     kl_tol = 1e-9 * n if kl_tol is None else float(kl_tol)
     if gammas is None:
-        lam = np.linalg.eigvalsh(data_covariance(X))
-        gammas = np.geomspace(np.sum(lam) / (20 * d), 3 * lam[-1], 25)
+        lam = X.eigenvalues  # descending
+        gammas = np.geomspace(np.sum(lam) / (20 * d), 3 * lam[0], 25)
     g = _check_grid(gammas)
     sweep = sweep_gamma(X, alpha, kappa=kappa, gammas=g, restarts=restarts, seed=seed, steps=steps, progress=progress)
     count = [0]

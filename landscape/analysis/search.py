@@ -23,7 +23,7 @@ import numpy as np
 from jax.flatten_util import ravel_pytree
 
 from landscape.common import checks as V
-from landscape.core.collapsed import collapsed_energy
+from landscape.core.collapsed import collapsed_energy, trivial_energy
 from landscape.core.data import as_data
 from landscape.core.energy import energy_objective, expected_sq_error_unchecked
 from landscape.core.params import VAEParams, as_float64_params, check_params
@@ -352,6 +352,5 @@ def _collapsed_energy(data, kappa, gamma):
     """The energy of q = p(z), W = 0, b = x̄: at γ̄ when γ is learned, L_triv(γ) when fixed (MATH.md §6)."""
     if gamma is None:
         return collapsed_energy(data, kappa)
-    g = np.asarray(gamma, dtype=float)
-    out = data.n * (data.d * np.log(g) + data.d * float(data.gamma_bar) / g) + data.n * kappa
-    return float(out) if out.ndim == 0 else out
+    out = trivial_energy(data, kappa, gamma)
+    return float(out) if np.ndim(out) == 0 else out

@@ -20,6 +20,7 @@ __all__ = [
     "collapsed_spectrum",
     "n_negative_affine",
     "data_covariance",
+    "trivial_energy",
 ]
 
 
@@ -56,6 +57,13 @@ def collapsed_energy(X, kappa: int) -> float:
     data = as_data(X)
     kappa = V.check_kappa(kappa)
     return float(data.n * data.d * (1.0 + np.log(data.gamma_bar)) + data.n * kappa)
+
+
+def trivial_energy(X, kappa: int, gamma) -> np.ndarray:
+    """L_triv(γ) = n(d log γ + tr S / γ) + nκ: W = 0, b = x̄, q = p(z) at fixed γ (MATH.md §6)."""
+    data = as_data(X)
+    g = np.asarray(gamma, dtype=float)
+    return data.n * (data.d * np.log(g) + np.trace(data.S) / g) + data.n * kappa
 
 
 def n_negative_affine(X, kappa: int) -> int:

@@ -30,6 +30,7 @@ import numpy as np
 from jax.scipy.linalg import cho_solve, solve_triangular
 
 from landscape.common import checks as V
+from landscape.core.data import Data
 from landscape.models.linalg import LOG_2PI, eig_desc, f64
 
 __all__ = [
@@ -190,8 +191,11 @@ def ppca_mle(X, kappa: int, sigma2=None, *, ddof: int = 0) -> PPCAFit:
     ddof = _check_ddof(ddof)
     V.check_not_constant(X)
     x = np.asarray(X, dtype=np.float64)
-    y = x - x.mean(axis=0)
-    lam, U = eig_desc(y.T @ y / (n - ddof))
+    if isinstance(X, Data) and ddof == 0:  # its S = YᵀY/n is decomposed already
+        lam, U = X.eigenvalues, X.eigenvectors
+    else:
+        y = x - x.mean(axis=0)
+        lam, U = eig_desc(y.T @ y / (n - ddof))
     lam = np.clip(lam, 0.0, None)
     if sigma2 is None:
         if kappa == d:
