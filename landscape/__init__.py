@@ -92,6 +92,7 @@ from landscape.core.collapsed import (  # noqa: E402
     gamma_bar,
     n_negative_affine,
 )
+from landscape.core.data import Data, as_data  # noqa: E402
 from landscape.core.datasets import Prop1Dataset, prop1_dataset  # noqa: E402
 from landscape.core.energy import (  # noqa: E402
     energy,
@@ -167,11 +168,25 @@ from landscape.tools.directions import FilterDirection, filter_normalized_direct
 from landscape.tools.inertia import Spectrum, inertia  # noqa: E402
 from landscape.tools.multistart import MultiStartResult, multistart  # noqa: E402
 from landscape.tools.newton import NewtonResult, newton_minimize  # noqa: E402
+from landscape.tools.operator import (  # noqa: E402
+    CurvatureOperator,
+    dense_operator,
+    gauss_newton_operator,
+    hessian_operator,
+    linear_operator,
+)
 from landscape.tools.profile import Profile1D, profile_1d  # noqa: E402
 from landscape.tools.slices import Slice1D, Slice2D, slice_1d, slice_2d  # noqa: E402
 from landscape.tools.string_method import MinimumEnergyPath, minimum_energy_path  # noqa: E402
 
 __all__ = [
+    "Data",
+    "as_data",
+    "CurvatureOperator",
+    "hessian_operator",
+    "gauss_newton_operator",
+    "dense_operator",
+    "linear_operator",
     "deep",
     "linear",
     "linear_conditional",

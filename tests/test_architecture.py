@@ -20,7 +20,10 @@ ALLOWED = {
 }
 MAX_LINES = 600
 
-PUBLIC_API = sorted([
+# landscape 0.1's public names (all must stay) and those added since
+ADDED = ["Data", "as_data", "CurvatureOperator", "hessian_operator", "gauss_newton_operator", "dense_operator",
+         "linear_operator"]  # fmt: skip
+PUBLIC_API_0_1 = sorted([
     'BasinComparison',
     'BasinStats',
     'CATEGORIES',
@@ -215,8 +218,8 @@ def _imports(module: str):
 
 
 def test_public_api_is_pinned():
-    assert sorted(landscape.__all__) == PUBLIC_API
-    for name in PUBLIC_API:
+    assert sorted(landscape.__all__) == sorted(PUBLIC_API_0_1 + ADDED)
+    for name in landscape.__all__:
         assert getattr(landscape, name) is not None
 
 
