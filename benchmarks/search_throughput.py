@@ -30,9 +30,12 @@ import jax.numpy as jnp
 import numpy as np
 
 import landscape
-from landscape.analysis.search import _descend_one, _run_chunk, init_params
+from landscape.analysis.search import init_params
 from landscape.common.provenance import save_json
+from landscape.core.energy import energy_objective
 from landscape.core.moments import expected_sq_error_elementwise
+from landscape.tools import descent
+from landscape.tools import engine as E
 
 
 def _load_peer():
@@ -53,7 +56,12 @@ def engine(X, alpha, kappa, R, steps, precision):
 def loop(X, alpha, kappa, R, steps, max_restarts):
     """Python loop over restarts with a jitted single-restart descent (first max_restarts)."""
     Xj = jnp.asarray(X)
-    one = jax.jit(partial(_descend_one, steps=steps, learning_rate=1e-2, optimizer="adam"))
+
+    def descend_one(p0, X, alpha, gamma):
+        f = partial(energy_objective, X=X, alpha=alpha, gamma=gamma)
+        return descent.descend(f, p0, steps=steps, learning_rate=1e-2, optimizer="adam")
+
+    one = jax.jit(descend_one)
     P0 = init_params(X, kappa, np.arange(min(R, max_restarts)), 0)
     p = jax.tree.map(lambda a: a[0], P0)
     t0 = time.perf_counter()
@@ -83,22 +91,23 @@ def flops_and_bound(X, alpha, kappa, R, steps):
     """
     import optax
 
-    from landscape.core.energy import _energy
-
     Xj = jnp.asarray(X)
     P0 = init_params(X, kappa, np.arange(R), 0)
     opt = optax.adam(1e-2)
 
     def one_step(P, S):
-        g = jax.vmap(jax.grad(lambda p: _energy(p, Xj, alpha)))(P)
+        g = jax.vmap(jax.grad(lambda p: energy_objective(p, Xj, alpha)))(P)
         u, S = jax.vmap(opt.update)(g, S, P)
         return optax.apply_updates(P, u), S
 
     cost = jax.jit(one_step).lower(P0, jax.vmap(opt.init)(P0)).compile().cost_analysis()
     cost = cost[0] if isinstance(cost, (list, tuple)) else cost
     flops = float(cost.get("flops", float("nan"))) * steps if cost else float("nan")
-    st = dict(steps=steps, optimizer="adam", polish="none", polish_steps=0, precision="float64")
-    compiled = _run_chunk.lower(P0, Xj, alpha, None, 1e-2, 1e-8, **st).compile()
+    args = (Xj, jnp.asarray(alpha, jnp.float64), None)
+    lr, gt = jnp.asarray(1e-2), jnp.asarray(1e-8)
+    static = dict(f=energy_objective, diagnostics=None, in_axes=(None, None, None), steps=steps, optimizer="adam",
+                  method="none", polish_steps=0, precision="float64")  # fmt: skip
+    compiled, _, _ = E.compiled_chunk(P0, args, lr, gt, static)  # the engine's own compiled chunk
     n, d = X.shape
     rng = np.random.default_rng(0)
     y, m, v = (jnp.asarray(a) for a in (rng.normal(size=(R, n, d)), rng.normal(size=(R, n, d)), rng.random((R, n, d))))
@@ -111,7 +120,7 @@ def flops_and_bound(X, alpha, kappa, R, steps):
     jax.block_until_ready(out)
     bound = (time.perf_counter() - t0) / reps * steps
     t0 = time.perf_counter()
-    jax.block_until_ready(compiled(P0, Xj, alpha, None, 1e-2, 1e-8))
+    jax.block_until_ready(compiled(P0, args, lr, gt))
     run = time.perf_counter() - t0
     return flops, run, bound
 

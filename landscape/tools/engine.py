@@ -48,6 +48,7 @@ from landscape.common.progress import progress_bar
 from landscape.tools.descent import descend, finish, polish
 
 __all__ = ["DEFAULTS", "NEWTON_MAX_P", "OPTIMIZERS", "POLISH", "EngineRun", "run", "resolve_polish", "cache_info"]
+__all__ += ["compiled_chunk", "end_status"]
 __all__ += ["descend", "polish", "finish"]
 
 OPTIMIZERS = ("adam", "lbfgs")
@@ -159,7 +160,7 @@ def _signature(tree):
     ), jax.tree.structure(tree)
 
 
-def _compiled(P0, args, lr, gtol, static):
+def compiled_chunk(P0, args, lr, gtol, static):
     """The compiled chunk for these shapes and settings, from the cache or compiled now (timed)."""
     key = (_signature(P0), _signature(args), tuple(sorted(static.items(), key=lambda kv: kv[0])))
     hit = key in _CACHE
@@ -276,7 +277,7 @@ def run(
             a = tuple(jax.tree.map(lambda x, pad=pad: jnp.asarray(x)[pad], x) if b else x
                       for x, b in zip(args, batched_args, strict=True))  # fmt: skip
             if c == 0:
-                exe, compile_s, compiled_now = _compiled(P0, a, lr, gt, static)
+                exe, compile_s, compiled_now = compiled_chunk(P0, a, lr, gt, static)
             tr = time.perf_counter()
             out = jax.block_until_ready(exe(P0, a, lr, gt))
             run_s += time.perf_counter() - tr
