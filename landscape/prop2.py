@@ -59,22 +59,12 @@ def main(argv=None) -> int:
         parser.error(f"--noise must be >= 0, got {args.noise}")
     check_outputs(parser, args)
 
-    import numpy as np
-
-    import landscape
-    from landscape.analysis.prop2_analysis import analyse_prop2
+    from landscape.analysis.prop2_analysis import analyse_prop2, prop2_data
 
     try:
         data_alpha = args.alpha if args.data_alpha is None else args.data_alpha
-        data = landscape.prop1_dataset(data_alpha, n=args.n, d=args.d, kappa=args.kappa, seed=args.seed)
-        X = data.X + args.noise * np.random.default_rng(np.random.SeedSequence([args.seed, 5])).normal(
-            size=data.X.shape
-        )
-        if args.gammas is None:
-            lam = np.linalg.eigvalsh(landscape.data_covariance(X))
-            gammas = np.geomspace(np.sum(lam) / (20 * args.d), 3 * lam[-1], 16)
-        else:
-            gammas = _grid(args.gammas)
+        data, X = prop2_data(data_alpha, n=args.n, d=args.d, kappa=args.kappa, seed=args.seed, noise=args.noise)
+        gammas = None if args.gammas is None else _grid(args.gammas)
         result = analyse_prop2(X, args.alpha, kappa=args.kappa, gammas=gammas, restarts=args.restarts, seed=args.seed)
     except ValueError as err:
         parser.error(str(err))

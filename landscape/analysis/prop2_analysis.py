@@ -16,9 +16,10 @@ import numpy as np
 from landscape.analysis.gamma import GammaThresholds, LiteralProp2, gamma_thresholds, implicit_gamma, prop2_literal
 from landscape.analysis.search import search
 from landscape.common import checks as V
-from landscape.core.collapsed import data_covariance
+from landscape.core.data import as_data
+from landscape.core.datasets import Prop1Dataset, prop1_dataset
 
-__all__ = ["Prop2Analysis", "analyse_prop2"]
+__all__ = ["Prop2Analysis", "analyse_prop2", "prop2_data", "default_gammas"]
 
 
 @dataclass(frozen=True)
@@ -51,17 +52,39 @@ class Prop2Analysis:
         return format_prop2(self)
 
 
-def analyse_prop2(X, alpha, *, kappa: int, gammas, restarts: int = 4, seed: int = 0) -> Prop2Analysis:
-    """Run the Proposition 2 measurements (see the module docstring)."""
+def prop2_data(data_alpha, *, n: int, d: int, kappa: int, seed: int = 0, noise: float = 0.05):
+    """The data of ``python -m landscape.prop2``: a `prop1_dataset` plus N(0, noise²) noise.
+
+    The noise is drawn from ``SeedSequence([seed, 5])``, so the CLI's data set is
+    reproducible from the library. Returns ``(dataset, X)``.
+    """
+    if not (np.isfinite(noise) and noise >= 0):
+        raise ValueError(f"noise must be a finite number >= 0, got {noise!r}.")
+    data: Prop1Dataset = prop1_dataset(data_alpha, n=n, d=d, kappa=kappa, seed=seed)
+    rng = np.random.default_rng(np.random.SeedSequence([int(seed), 5]))
+    return data, data.X + noise * rng.normal(size=data.X.shape)
+
+
+def default_gammas(X, num: int = 16) -> np.ndarray:
+    """The default γ grid of `analyse_prop2`: ``num`` points log-spaced from tr S/(20 d) to 3 λ_1."""
+    D = as_data(X)
+    num = V.check_size("num", num, 2)
+    return np.geomspace(np.sum(D.eigenvalues) / (20 * D.d), 3 * D.eigenvalues[0], num)
+
+
+def analyse_prop2(X, alpha, *, kappa: int, gammas=None, restarts: int = 4, seed: int = 0) -> Prop2Analysis:
+    """Run the Proposition 2 measurements (see the module docstring); ``gammas`` None: `default_gammas`."""
     t0 = time.perf_counter()
-    n, d = V.check_data(X)
+    X = as_data(X)  # validated once for every step below
+    n, d = X.shape
     V.check_alpha(alpha)
     kappa = V.check_kappa(kappa)
+    gammas = default_gammas(X) if gammas is None else gammas
     th = gamma_thresholds(X, alpha, kappa=kappa, gammas=gammas, restarts=restarts, seed=seed)
     learned = search(X, alpha, kappa=kappa, restarts=max(restarts, 8), seed=seed, progress=False)
     best = learned.restart(learned.best)
     gstar = implicit_gamma(best, X, alpha)
     lit = prop2_literal(X, alpha, kappa=kappa, gammas=gammas, decoder=(best.W, best.b), seed=seed)
-    lam = np.sort(np.linalg.eigvalsh(data_covariance(X)))[::-1]
+    lam = X.eigenvalues.copy()
     config = {"alpha": float(alpha), "kappa": kappa, "n": n, "d": d, "restarts": restarts, "seed": int(seed)}
     return Prop2Analysis(th, gstar, float(best.gamma), lit, lam, config, time.perf_counter() - t0)
