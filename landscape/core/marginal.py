@@ -105,10 +105,15 @@ def log_marginal_points(
     X = jnp.asarray(X, dtype=jnp.float64)
     theta = DecoderParams(*(jnp.asarray(v, dtype=jnp.float64) for v in theta))
     alpha = jnp.asarray(alpha, dtype=jnp.float64)
+    # NaN in, NaN out: the cores select by `where` on W (zero rows, kinks beyond reach), which
+    # would return the W = 0 value for a NaN W or α (and −inf for a NaN b or log γ at κ = 2).
+    # 0·(Σ W + Σ b + log γ + α) is exactly 0 for finite inputs (values and derivatives unchanged,
+    # bit for bit) and NaN as soon as one of them is not finite.
+    poison = 0.0 * (jnp.sum(theta.W) + jnp.sum(theta.b) + theta.log_gamma + alpha)
     if kappa == 1:
-        return log_marginal_k1(theta, X, alpha)
+        return log_marginal_k1(theta, X, alpha) + poison
     if kappa == 2:
-        return log_marginal_k2(theta, X, alpha, levels, order, max_pieces)
+        return log_marginal_k2(theta, X, alpha, levels, order, max_pieces) + poison
     raise ValueError(f"theta.W has kappa = {kappa} columns; the exact likelihood is only implemented for kappa <= 2.")
 
 
