@@ -23,7 +23,7 @@ import numpy as np
 from jax.flatten_util import ravel_pytree
 
 from landscape.common import checks as V
-from landscape.common.status import NON_FINITE, STATUSES
+from landscape.common.status import STATUSES, best_index
 from landscape.core.collapsed import collapsed_energy, trivial_energy
 from landscape.core.data import as_data
 from landscape.core.energy import energy_objective, expected_sq_error_unchecked
@@ -148,8 +148,7 @@ class SearchResult:
     @property
     def best(self) -> int:
         """Index of the lowest-energy restart that did not fail."""
-        e = np.where(self.status == NON_FINITE, np.inf, self.energy)
-        return int(np.argmin(e))
+        return best_index(self.energy, self.status)
 
     def restart(self, r: int) -> VAEParams:
         """The final parameters of restart r."""

@@ -14,9 +14,16 @@ Certificate labels ("minimum", "saddle", …) are not statuses.
 
 from __future__ import annotations
 
-__all__ = ["CONVERGED", "MAX_STEPS", "NON_FINITE", "STATUSES"]
+import numpy as np
+
+__all__ = ["CONVERGED", "MAX_STEPS", "NON_FINITE", "STATUSES", "best_index"]
 
 CONVERGED = "converged"
 MAX_STEPS = "max_steps"
 NON_FINITE = "non_finite"
 STATUSES = (CONVERGED, MAX_STEPS, NON_FINITE)
+
+
+def best_index(values, status) -> int:
+    """Index of the lowest value among the restarts whose status is not ``NON_FINITE`` (either shape)."""
+    return int(np.argmin(np.where(np.asarray(status) == NON_FINITE, np.inf, values)))

@@ -26,7 +26,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from landscape.common import checks as V
-from landscape.common.status import CONVERGED, NON_FINITE
+from landscape.common.status import CONVERGED, best_index
 from landscape.tools import engine
 from landscape.tools.descent import descend, finish, polish
 from landscape.tools.engine import NEWTON_MAX_P, end_status
@@ -66,8 +66,7 @@ class MultiStartResult:
     @property
     def best(self) -> int:
         """Index of the restart with the lowest finite value."""
-        v = np.where(np.asarray(self.status) == NON_FINITE, np.inf, self.values)
-        return int(np.argmin(v))
+        return best_index(self.values, self.status)
 
     @property
     def best_converged(self) -> int | None:
