@@ -13,7 +13,7 @@ from landscape.cli.args import (
     add_output_args,
     check_at_least,
     check_outputs,
-    write_json,
+    write_outputs,
 )
 
 
@@ -77,13 +77,7 @@ def main(argv=None) -> int:
             "certificates": [c.to_dict() for c in certs],
             "result": found.to_dict(),
         }
-    write_json(args.json, payload, "landscape.prop1", argv)
-    if args.plot:
-        from landscape.cli.plotting import plot_prop1
-
-        plot_prop1(cert, args.plot)
-        print(f"wrote {args.plot}")
-    return 0
+    return write_outputs(args, payload, "landscape.prop1", argv, "plot_prop1", cert)
 
 
 if __name__ == "__main__":

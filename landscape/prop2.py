@@ -14,7 +14,7 @@ from landscape.cli.args import (
     check_at_least,
     check_outputs,
     finite_float,
-    write_json,
+    write_outputs,
 )
 
 
@@ -69,13 +69,8 @@ def main(argv=None) -> int:
     except ValueError as err:
         parser.error(str(err))
     print(result.report())
-    write_json(args.json, {**result.to_dict(), "data": {**data.config(), "noise": args.noise}}, "landscape.prop2", argv)
-    if args.plot:
-        from landscape.cli.plotting import plot_prop2
-
-        plot_prop2(result, args.plot)
-        print(f"wrote {args.plot}")
-    return 0
+    payload = {**result.to_dict(), "data": {**data.config(), "noise": args.noise}}
+    return write_outputs(args, payload, "landscape.prop2", argv, "plot_prop2", result)
 
 
 if __name__ == "__main__":

@@ -31,9 +31,11 @@ A continuous symmetry is not removed: where λ_j(S) are equal (e.g. isotropic da
 from __future__ import annotations
 
 from dataclasses import dataclass
+from types import MappingProxyType
 
 import numpy as np
 
+from landscape.common.results import Result
 from landscape.core.params import VAEParams
 
 __all__ = [
@@ -162,7 +164,7 @@ def wilson_interval(k, n, z: float = 1.959963984540054) -> tuple[float, float]:
 
 
 @dataclass(frozen=True)
-class Minimum:
+class Minimum(Result):
     """One distinct endpoint cluster: its size, lowest energy, and representative."""
 
     index: int  # the representative restart (lowest energy in the cluster)
@@ -174,20 +176,11 @@ class Minimum:
     gamma: float
     members: tuple[int, ...]
 
-    def to_dict(self) -> dict:
-        return {
-            "index": self.index,
-            "count": self.count,
-            "energy": self.energy,
-            "grad_norm": self.grad_norm,
-            "category": self.category,
-            "active": self.active,
-            "gamma": self.gamma,
-        }
+    _omit = ("members",)
 
 
 @dataclass(frozen=True)
-class BasinStats:
+class BasinStats(Result):
     """Categories of every endpoint, basin fractions with 95% Wilson intervals, distinct minima.
 
     ``distinct_minima`` lists the clusters of the endpoints that are candidate minima
@@ -202,15 +195,13 @@ class BasinStats:
     distinct_minima: tuple[Minimum, ...]
     config: dict
 
-    def to_dict(self) -> dict:
-        return {
-            "restarts": int(self.categories.size),
-            "counts": self.counts,
-            "fractions": self.fractions,
-            "wilson_95": {k: list(v) for k, v in self.intervals.items()},
-            "distinct_minima": [m.to_dict() for m in self.distinct_minima],
-            "config": self.config,
-        }
+    _keys = ("restarts", "counts", "fractions", "intervals", "distinct_minima", "config")
+    _rename = MappingProxyType({"intervals": "wilson_95"})
+
+    @property
+    def restarts(self):
+        """The number of restarts R."""
+        return int(self.categories.size)
 
 
 def _cluster(E, theta, etol, ptol):

@@ -27,6 +27,7 @@ import numpy as np
 from landscape.analysis.profiles import Profile, affine_descent_directions, barrier_profiles, random_directions
 from landscape.analysis.spectrum import Spectrum, grad_norm, spectrum
 from landscape.common import checks as V
+from landscape.common.results import Result
 from landscape.core.collapsed import (
     collapsed_energy,
     collapsed_point,
@@ -102,7 +103,7 @@ class CollapsedReport:
 
 
 @dataclass(frozen=True)
-class PathReport:
+class PathReport(Result):
     """Energies along the reconstructing path μ_i = z_i, σ_i = t, γ = t².
 
     Attributes:
@@ -120,16 +121,6 @@ class PathReport:
     slope: float
     expected_slope: float
     unbounded: bool
-
-    def to_dict(self) -> dict:
-        return {
-            "t": self.t.tolist(),
-            "energy": self.energy.tolist(),
-            "slopes": self.slopes.tolist(),
-            "slope": self.slope,
-            "expected_slope": self.expected_slope,
-            "unbounded": self.unbounded,
-        }
 
 
 def reconstruction_path(data: Prop1Dataset, t=None) -> PathReport:

@@ -43,7 +43,7 @@ from landscape.analysis.likelihood_tail import collapsed_theta, coordinate_direc
 from landscape.analysis.profiles import Direction, affine_descent_directions, energy_profile, random_directions
 from landscape.analysis.stationary import certify
 from landscape.common import checks as V
-from landscape.common.provenance import to_jsonable
+from landscape.common.results import Result
 from landscape.core.collapsed import collapsed_energy, collapsed_point, data_covariance
 from landscape.core.marginal import DecoderParams, log_marginal, marginal_energy, marginal_energy_jit
 from landscape.tools.curvature import dense_hessian
@@ -85,7 +85,7 @@ def _shape(t, rel, resolved):
 
 
 @dataclass(frozen=True)
-class DirectionEvidence:
+class DirectionEvidence(Result):
     """Both objectives' profiles along one W direction U from θ_c, and the prediction.
 
     Attributes:
@@ -139,40 +139,14 @@ class DirectionEvidence:
         idx = np.nonzero(self.resolved & (self.t > 0))[0]
         return float(self.t[idx[0]]) if idx.size else None
 
-    def to_dict(self, arrays: bool = True) -> dict:
-        out = {
-            "label": self.label,
-            "kind": self.kind,
-            "eigenvalue": self.eigenvalue,
-            "likelihood_shape": self.likelihood_shape,
-            "likelihood_barrier": self.likelihood_barrier,
-            "likelihood_barrier_t": self.likelihood_barrier_t,
-            "elbo_shape": self.elbo_shape,
-            "elbo_barrier": self.elbo_barrier,
-            "elbo_barrier_t": self.elbo_barrier_t,
-            "falls_everywhere": self.falls_everywhere,
-            "first_resolved_t": self.first_resolved_t,
-            "min_margin": self.min_margin,
-            "prediction_ratio": self.prediction_ratio,
-            "inner_grad_likelihood": self.inner_grad_likelihood,
-            "inner_grad_elbo": self.inner_grad_elbo,
-        }
-        if arrays:
-            out |= {
-                "U": self.U,
-                "t": self.t,
-                "likelihood_rel": self.likelihood_rel,
-                "elbo_rel": self.elbo_rel,
-                "prediction": self.prediction,
-                "resolution": self.resolution,
-                "log_marginal_error": self.log_marginal_error,
-                "resolved": self.resolved,
-            }
-        return to_jsonable(out)
+    _keys = ("label", "kind", "eigenvalue", "likelihood_shape", "likelihood_barrier", "likelihood_barrier_t",
+             "elbo_shape", "elbo_barrier", "elbo_barrier_t", "falls_everywhere", "first_resolved_t", "min_margin",
+             "prediction_ratio", "inner_grad_likelihood", "inner_grad_elbo")  # fmt: skip
+    _arrays = ("U", "t", "likelihood_rel", "elbo_rel", "prediction", "resolution", "log_marginal_error", "resolved")
 
 
 @dataclass(frozen=True)
-class CollapsedEvidence:
+class CollapsedEvidence(Result):
     """Is θ_c a local minimum of the likelihood? (from `collapsed_likelihood_evidence`)
 
     Attributes:
@@ -229,10 +203,7 @@ class CollapsedEvidence:
                 return dr
         raise KeyError(label)
 
-    def to_dict(self, arrays: bool = True) -> dict:
-        out = {k: getattr(self, k) for k in self.__dataclass_fields__ if k != "directions"}
-        out["directions"] = [dr.to_dict(arrays=arrays) for dr in self.directions]
-        return to_jsonable(out)
+    _then = ("directions",)
 
 
 def _profile_grid(alpha, gbar, num, t_min, t_max):

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from landscape.common.provenance import to_jsonable
+from landscape.common.results import Result
 from landscape.core.moments import soft_threshold_moments
 
 __all__ = ["decoder_signal", "signal_active", "inert_rows", "canonical_theta", "MinimumReport"]
@@ -87,7 +87,7 @@ def canonical_theta(W, b, log_gamma, collapsed, inert, x_mean, seed=0):
 
 
 @dataclass(frozen=True)
-class MinimumReport:
+class MinimumReport(Result):
     """One distinct minimum of either objective, seen by both.
 
     Attributes:
@@ -143,6 +143,3 @@ class MinimumReport:
     distance_to_likelihood_minimum: float | None = None
     near_likelihood_minimum: bool | None = None
     note: str = ""
-
-    def to_dict(self) -> dict:
-        return to_jsonable({k: getattr(self, k) for k in self.__dataclass_fields__})

@@ -15,7 +15,7 @@ import numpy as np
 
 from landscape.analysis.elbo_gap import check_problem, phi_batch
 from landscape.analysis.likelihood_tail import collapsed_theta
-from landscape.common.provenance import to_jsonable
+from landscape.common.results import Result
 from landscape.core.collapsed import collapsed_point, data_covariance
 from landscape.core.energy import energy_objective
 from landscape.core.marginal import DecoderParams, marginal_energy
@@ -26,7 +26,7 @@ __all__ = ["SlicePair", "collapsed_slices"]
 
 
 @dataclass(frozen=True)
-class SlicePair:
+class SlicePair(Result):
     """Both surfaces on the plane θ_c + s·D₁ + t·D₂ (from `collapsed_slices`).
 
     ``likelihood[i, j]`` = L_p, ``elbo_optimal[i, j]`` = min_φ L (`optimal_phi`) and
@@ -44,22 +44,7 @@ class SlicePair:
     phi_max_grad_norm: float
     description: str
 
-    def to_dict(self, arrays: bool = True) -> dict:
-        out = {
-            "f0": self.f0,
-            "gap_min": self.gap_min,
-            "phi_max_grad_norm": self.phi_max_grad_norm,
-            "description": self.description,
-        }
-        if arrays:
-            out |= {
-                "s": self.s,
-                "t": self.t,
-                "likelihood": self.likelihood,
-                "elbo_optimal": self.elbo_optimal,
-                "elbo_prior": self.elbo_prior,
-            }
-        return to_jsonable(out)
+    _arrays = ("s", "t", "likelihood", "elbo_optimal", "elbo_prior")
 
 
 def collapsed_slices(X, alpha, kappa: int, s, t, *, U=None) -> SlicePair:

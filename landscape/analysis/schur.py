@@ -38,6 +38,7 @@ import jax.numpy as jnp
 import numpy as np
 from jax.flatten_util import ravel_pytree
 
+from landscape.common.results import Result
 from landscape.core.energy import check_energy_args, energy_objective
 from landscape.core.params import VAEParams
 from landscape.tools.inertia import DEFAULT_RTOL
@@ -49,7 +50,7 @@ MAX_RETAINED = 4000
 
 
 @dataclass(frozen=True)
-class SchurInertia:
+class SchurInertia(Result):
     """The inertia of an arrowhead Hessian, by Haynsworth additivity, with its diagnostics.
 
     Attributes:
@@ -104,24 +105,14 @@ class SchurInertia:
         nz = a[a > self.tol]
         return (float(z.max()) if z.size else 0.0, float(nz.min()) if nz.size else float("inf"))
 
-    def to_dict(self) -> dict:
-        return {
-            "n_negative": self.n_negative,
-            "n_zero": self.n_zero,
-            "n_positive": self.n_positive,
-            "tol": self.tol,
-            "size": self.size,
-            "d_inertia": list(self.d_inertia),
-            "d_singular": self.d_singular,
-            "singular_tol": self.singular_tol,
-            "d_min_abs_eigenvalue": self.d_min_abs_eigenvalue,
-            "schur_min_eigenvalue": self.schur_min_eigenvalue,
-            "schur_size": int(self.schur_eigenvalues.size),
-            "zero_gap": list(self.zero_gap),
-            "scale": self.scale,
-            "seconds": self.seconds,
-            "method": self.method,
-        }
+    _keys = ("n_negative", "n_zero", "n_positive", "tol", "size", "d_inertia", "d_singular", "singular_tol",
+             "d_min_abs_eigenvalue", "schur_min_eigenvalue", "schur_size", "zero_gap", "scale", "seconds",
+             "method")  # fmt: skip
+
+    @property
+    def schur_size(self):
+        """The size of the Schur complement."""
+        return int(self.schur_eigenvalues.size)
 
 
 # ------------------------------------------------------------------ the algorithm

@@ -23,6 +23,7 @@ import numpy as np
 from jax.flatten_util import ravel_pytree
 
 from landscape.common import checks as V
+from landscape.common.status import STATUSES, best_index
 from landscape.core.collapsed import collapsed_energy, trivial_energy
 from landscape.core.data import as_data
 from landscape.core.energy import energy_objective, expected_sq_error_unchecked
@@ -30,8 +31,6 @@ from landscape.core.params import VAEParams, as_float64_params, check_params
 from landscape.tools import engine
 
 __all__ = ["InitScales", "SearchResult", "init_params", "search", "STATUSES"]
-
-STATUSES = ("converged", "max_steps", "non_finite")
 
 
 @dataclass(frozen=True)
@@ -112,7 +111,8 @@ class SearchResult:
       recon_error: (1/nd) Σ_i E_q‖x_i − μ_x(z)‖², the implicit γ* of eq. (9).
       active: the number of active latent dimensions ((ε, δ)-collapse, `basins`).
       steps: descent steps (up to the failure, if any) plus polishing steps.
-      status: "converged" (grad_norm ≤ gtol · max(1, |energy|)), "max_steps", "non_finite".
+      status: "converged" (grad_norm ≤ gtol · max(1, |energy|)), "max_steps", "non_finite"
+        (`STATUSES`, from `landscape.common.status`; a NumPy array of str).
       params: the final parameters, batched VAEParams of NumPy arrays.
 
     Also: ``config`` (every setting, the seed included), ``seed``, ``seconds`` (wall
@@ -148,8 +148,7 @@ class SearchResult:
     @property
     def best(self) -> int:
         """Index of the lowest-energy restart that did not fail."""
-        e = np.where(self.status == "non_finite", np.inf, self.energy)
-        return int(np.argmin(e))
+        return best_index(self.energy, self.status)
 
     def restart(self, r: int) -> VAEParams:
         """The final parameters of restart r."""

@@ -62,6 +62,18 @@ def write_json(path: str | None, payload: dict, module: str, argv) -> None:
     print(f"\nwrote {path}")
 
 
+def write_outputs(args, payload: dict, module: str, argv, plot: str, result) -> int:
+    """The end of a CLI run: --json (`write_json`), then --plot by ``landscape.cli.plotting.<plot>(result,
+    path)`` (imported only then: matplotlib is slow to load). Returns the exit code 0."""
+    write_json(args.json, payload, module, argv)
+    if args.plot:
+        from landscape.cli import plotting
+
+        getattr(plotting, plot)(result, args.plot)
+        print(f"wrote {args.plot}")
+    return 0
+
+
 def add_dataset_args(p: argparse.ArgumentParser, *, kappa: int) -> None:
     """The options of a Proposition 1 data set, shared by prop1 and prop2."""
     p.add_argument("--alpha", type=finite_float, required=True, help="soft threshold α ≥ 0 (0: affine decoder)")

@@ -57,6 +57,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from landscape.common import checks as V
+from landscape.common.results import Result
 from landscape.core.decoder import DecoderParams, check_theta, decoder_params
 from landscape.core.marginal_kappa1 import log_marginal_k1
 from landscape.core.marginal_kappa2 import DEFAULT_LEVELS, DEFAULT_ORDER, log_marginal_k2, n_pieces
@@ -142,7 +143,7 @@ marginal_energy_jit = jax.jit(marginal_energy)
 
 
 @dataclass(frozen=True)
-class LogMarginal:
+class LogMarginal(Result):
     """log p_θ(x_i) with an accuracy estimate (from `log_marginal`).
 
     Attributes:
@@ -164,18 +165,6 @@ class LogMarginal:
     method: str
     settings: dict = field(default_factory=dict)
     kappa: int = 1
-
-    def to_dict(self) -> dict:
-        return {
-            "points": self.points.tolist(),
-            "total": self.total,
-            "energy": self.energy,
-            "error_points": self.error_points.tolist(),
-            "error_total": self.error_total,
-            "method": self.method,
-            "settings": dict(self.settings),
-            "kappa": self.kappa,
-        }
 
 
 _ROUNDING = 4 * np.finfo(np.float64).eps  # floor of the accuracy estimate, relative to 1 + |log p|

@@ -51,6 +51,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from landscape.common import checks as V
+from landscape.common.results import Result
 from landscape.models.linalg import f64, tr_quad
 
 __all__ = [
@@ -83,7 +84,7 @@ class CVAEParams(NamedTuple):
 
 
 @dataclass(frozen=True)
-class CVAEStatistics:
+class CVAEStatistics(Result):
     """The second moments the CVAE loss depends on, and the θ_i of Theorem 2.
 
     Attributes:
@@ -118,18 +119,7 @@ class CVAEStatistics:
         check_cvae_hyper(beta, eta_enc, eta_dec)
         return (self.A, self.B, self.C, float(beta), float(eta_enc), float(eta_dec))
 
-    def to_dict(self) -> dict:
-        return {
-            "n": self.n,
-            "d_x": self.d_x,
-            "d_y": self.d_y,
-            "A": self.A,
-            "B": self.B,
-            "C": self.C,
-            "regression": self.regression,
-            "E": self.E,
-            "theta": self.theta,
-        }
+    _keys = ("n", "d_x", "d_y", "A", "B", "C", "regression", "E", "theta")
 
 
 def cvae_statistics_from_moments(A, B, C, *, n: int | None = None) -> CVAEStatistics:

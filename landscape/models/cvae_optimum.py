@@ -49,6 +49,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from landscape.common import checks as V
+from landscape.common.results import Result
 from landscape.models.cvae import CVAEParams, CVAEStatistics, check_cvae_hyper, check_cvae_params
 
 __all__ = ["CVAEOptimum", "CVAESpectra", "cvae_optimum", "cvae_spectra"]
@@ -58,7 +59,7 @@ __all__ = ["CVAEOptimum", "CVAESpectra", "cvae_optimum", "cvae_spectra"]
 
 
 @dataclass(frozen=True)
-class CVAEOptimum:
+class CVAEOptimum(Result):
     """The global minimum of the linear CVAE loss in closed form (Theorem 2; module docstring).
 
     Attributes:
@@ -95,21 +96,8 @@ class CVAEOptimum:
     def n_active(self) -> int:
         return len(self.collapsed) - self.n_collapsed
 
-    def to_dict(self) -> dict:
-        return {
-            "theta": self.theta,
-            "lambdas": self.lambdas,
-            "omegas": self.omegas,
-            "sigmas": self.sigmas,
-            "kl": self.kl,
-            "collapsed": list(self.collapsed),
-            "n_collapsed": self.n_collapsed,
-            "threshold": self.threshold,
-            "loss": self.loss,
-            "beta": self.beta,
-            "eta_enc": self.eta_enc,
-            "eta_dec": self.eta_dec,
-        }
+    _keys = ("theta", "lambdas", "omegas", "sigmas", "kl", "collapsed", "n_collapsed", "threshold", "loss", "beta",
+             "eta_enc", "eta_dec")  # fmt: skip
 
 
 def _theorem_values(theta, beta: float, eta_enc: float, eta_dec: float):
@@ -194,7 +182,7 @@ def cvae_optimum(stats: CVAEStatistics, d_z: int, beta, *, eta_enc=1.0, eta_dec=
 
 
 @dataclass(frozen=True)
-class CVAESpectra:
+class CVAESpectra(Result):
     """What Theorem 2 predicts, measured at any point (for comparison with `CVAEOptimum`).
 
     Attributes:
@@ -215,9 +203,6 @@ class CVAESpectra:
     def collapsed(self, kl_tol: float = 1e-8) -> np.ndarray:
         """Per dimension (in ``order``), KL < kl_tol nats: the posterior is the prior."""
         return self.kl < kl_tol
-
-    def to_dict(self) -> dict:
-        return {k: getattr(self, k) for k in self.__dataclass_fields__}
 
 
 def cvae_spectra(params: CVAEParams, stats: CVAEStatistics, *, eta_enc=1.0) -> CVAESpectra:

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from landscape.common import checks as V
+from landscape.common.results import Result
 from landscape.models.ppca import ppca_mle
 from landscape.models.ppca_stationary import nearest_stationary_point
 
@@ -23,7 +24,7 @@ __all__ = ["EndpointMatch", "match_endpoint"]
 
 
 @dataclass(frozen=True)
-class EndpointMatch:
+class EndpointMatch(Result):
     """What an endpoint of ELBO (or ℓ) ascent is, against the pPCA stationary points (`match_endpoint`).
 
     Attributes:
@@ -48,9 +49,6 @@ class EndpointMatch:
     index: int | None
     rel_value_error: float
     rel_wwt_error: float
-
-    def to_dict(self) -> dict:
-        return {k: getattr(self, k) for k in self.__dataclass_fields__}
 
 
 def match_endpoint(

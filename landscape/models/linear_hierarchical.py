@@ -77,6 +77,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from landscape.common import checks as V
+from landscape.common.results import Result
 from landscape.models.linalg import f64, tr_quad
 
 __all__ = [
@@ -121,7 +122,7 @@ class HVAEParams(NamedTuple):
 
 
 @dataclass(frozen=True)
-class HVAEStatistics:
+class HVAEStatistics(Result):
     """The data statistics of Theorem 3.
 
     Attributes:
@@ -145,8 +146,7 @@ class HVAEStatistics:
         _check_hyper(sigma1, beta1, beta2, eta_enc, eta_dec)
         return (self.A, float(sigma1), float(beta1), float(beta2), float(eta_enc), float(eta_dec))
 
-    def to_dict(self) -> dict:
-        return {"n": self.n, "d0": self.d0, "A": self.A, "theta": self.theta}
+    _keys = ("n", "d0", "A", "theta")
 
 
 def hvae_statistics_from_moments(A, *, n: int | None = None) -> HVAEStatistics:
@@ -276,7 +276,7 @@ def hvae_neg_elbo(params: HVAEParams, X, *, sigma1, beta1, beta2, eta_enc=1.0, e
 
 
 @dataclass(frozen=True)
-class HVAEOptimum:
+class HVAEOptimum(Result):
     """The global minimum of the HVAE loss in closed form (Theorem 3; module docstring).
 
     Attributes (per z₁ dimension i, in order of θ_i descending, length d₁, except sigmas2):
@@ -318,11 +318,8 @@ class HVAEOptimum:
         """The regime: "case 1" (σ₁² ≥ T, every dimension) or "cases 2/3" (decided per dimension by θ_i)."""
         return "case 1" if 1 in self.cases else "cases 2/3"
 
-    def to_dict(self) -> dict:
-        out = {k: getattr(self, k) for k in self.__dataclass_fields__ if k != "params"}
-        out["regime"] = self.regime
-        out["cases"] = list(self.cases)
-        return out
+    _omit = ("params",)
+    _then = ("regime",)
 
 
 def hvae_optimum(stats: HVAEStatistics, d1: int, d2: int, *, sigma1, beta1, beta2, eta_enc=1.0, eta_dec=1.0):
@@ -410,7 +407,7 @@ def hvae_optimum(stats: HVAEStatistics, d1: int, d2: int, *, sigma1, beta1, beta
 
 
 @dataclass(frozen=True)
-class HVAESpectra:
+class HVAESpectra(Result):
     """The quantities of Theorem 3 measured at any point (for comparison with `HVAEOptimum`).
 
     Attributes:
@@ -428,9 +425,6 @@ class HVAESpectra:
     order: np.ndarray
     sigmas2: np.ndarray
     kl2: np.ndarray
-
-    def to_dict(self) -> dict:
-        return {k: getattr(self, k) for k in self.__dataclass_fields__}
 
 
 def hvae_spectra(params: HVAEParams, stats: HVAEStatistics, *, sigma1, eta_enc=1.0) -> HVAESpectra:

@@ -30,6 +30,7 @@ import numpy as np
 from jax.scipy.linalg import cho_solve, solve_triangular
 
 from landscape.common import checks as V
+from landscape.common.results import Result
 from landscape.core.data import Data
 from landscape.models.linalg import LOG_2PI, eig_desc, f64
 
@@ -116,7 +117,7 @@ def _check_ddof(ddof) -> int:
 
 
 @dataclass(frozen=True)
-class PPCAFit:
+class PPCAFit(Result):
     """The closed-form pPCA maximum-likelihood solution (`ppca_mle`).
 
     Attributes:
@@ -156,8 +157,7 @@ class PPCAFit:
             log_sigma2=jnp.asarray(math.log(self.sigma2)) if self.learned_sigma2 else None,
         )
 
-    def to_dict(self) -> dict:
-        return {k: getattr(self, k) for k in self.__dataclass_fields__ if k != "eigenvectors"}
+    _omit = ("eigenvectors",)
 
 
 def ppca_mle(X, kappa: int, sigma2=None, *, ddof: int = 0) -> PPCAFit:

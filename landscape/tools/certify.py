@@ -36,6 +36,7 @@ import jax.numpy as jnp
 import numpy as np
 from jax.flatten_util import ravel_pytree
 
+from landscape.common.results import Result
 from landscape.tools.blocks import block_shares
 from landscape.tools.inertia import DEFAULT_RTOL, inertia
 from landscape.tools.lanczos import lanczos
@@ -47,7 +48,7 @@ LABELS = ("strict_min", "strict_saddle", "degenerate", "not_stationary")
 
 
 @dataclass(frozen=True)
-class Mode:
+class Mode(Result):
     """One eigenpair of the Hessian, with where its mass lies.
 
     kind: "negative", "lowest", "highest" or "zero". residual: ‖Hv − λv‖ (0 up to
@@ -66,19 +67,9 @@ class Mode:
     slice_min: float | None = None
     slice_descent_t: float | None = None
 
-    def to_dict(self) -> dict:
-        return {
-            "kind": self.kind,
-            "eigenvalue": self.eigenvalue,
-            "residual": self.residual,
-            "shares": self.shares,
-            "slice_min": self.slice_min,
-            "slice_descent_t": self.slice_descent_t,
-        }
-
 
 @dataclass(frozen=True)
-class StationaryCertificate:
+class StationaryCertificate(Result):
     """The evidence that a point is (or is not) a minimum. See the module docstring.
 
     Attributes:
@@ -138,14 +129,7 @@ class StationaryCertificate:
         mins = [m.slice_min for m in self.modes if m.slice_min is not None]
         return None if not mins else bool(min(mins) < -self.slice_tol)
 
-    def to_dict(self) -> dict:
-        out = {k: getattr(self, k) for k in self.__dataclass_fields__ if k not in ("modes", "details")}
-        out["inertia"] = list(self.inertia)
-        out["zero_modes_descend"] = self.zero_modes_descend
-        out["near_degenerate"] = self.near_degenerate
-        out["modes"] = [m.to_dict() for m in self.modes]
-        out["details"] = self.details
-        return out
+    _then = ("inertia", "zero_modes_descend", "near_degenerate", "modes", "details")
 
 
 def _label(stationary, n_neg, n_zero):

@@ -16,6 +16,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from landscape.common.results import Result
 from landscape.tools.lanczos import check_num_steps, lanczos_basis, tridiagonal
 from landscape.tools.operator import as_operator
 
@@ -36,7 +37,7 @@ def _slq(build, data, probes, key, num_steps, breakdown_rtol):
 
 
 @dataclass(frozen=True)
-class SpectralDensity:
+class SpectralDensity(Result):
     """A stochastic Lanczos quadrature estimate of an operator's eigenvalue density.
 
     For probe v (unit norm), vᵀ g(H) v ≈ Σ_j weights[p, j] g(nodes[p, j]); the trace
@@ -73,15 +74,6 @@ class SpectralDensity:
         per_probe = self.size * np.sum(self.weights * (self.nodes < t), axis=1)
         se = float(np.std(per_probe, ddof=1) / np.sqrt(per_probe.size)) if per_probe.size > 1 else float("nan")
         return float(np.mean(per_probe)), se
-
-    def to_dict(self) -> dict:
-        return {
-            "nodes": self.nodes.tolist(),
-            "weights": self.weights.tolist(),
-            "size": self.size,
-            "num_steps": self.num_steps,
-            "seed": self.seed,
-        }
 
 
 def spectral_density(

@@ -15,13 +15,14 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from landscape.common.results import Result
 from landscape.tools.flat import Spec, as_tree, params_type, ravel, same_structure
 
 __all__ = ["FilterDirection", "filter_normalized_direction", "segment_direction", "as_flat_direction"]
 
 
 @dataclass(frozen=True)
-class FilterDirection:
+class FilterDirection(Result):
     """A filter-normalised random direction (Li et al. 2018) and how it was normalised.
 
     Attributes:
@@ -52,16 +53,12 @@ class FilterDirection:
     def any_fallback(self) -> bool:
         return self.n_fallback > 0
 
-    def to_dict(self) -> dict:
-        return {
-            "filter_axes": list(self.filter_axes),
-            "filter_norms": [np.asarray(a).tolist() for a in self.filter_norms],
-            "fallback": [np.asarray(a).tolist() for a in self.fallback],
-            "n_filters": self.n_filters,
-            "n_fallback": self.n_fallback,
-            "seed": self.seed,
-            "norm": float(np.linalg.norm(self.flat)),
-        }
+    _keys = ("filter_axes", "filter_norms", "fallback", "n_filters", "n_fallback", "seed", "norm")
+
+    @property
+    def norm(self):
+        """‖d‖₂ of the flattened direction."""
+        return float(np.linalg.norm(self.flat))
 
 
 def _default_filter_axes(tree, leaves) -> tuple:

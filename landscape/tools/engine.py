@@ -45,6 +45,7 @@ import numpy as np
 
 from landscape.common import checks as V
 from landscape.common.progress import progress_bar
+from landscape.common.status import CONVERGED, MAX_STEPS, NON_FINITE
 from landscape.tools.descent import descend, finish, polish
 
 __all__ = ["DEFAULTS", "NEWTON_MAX_P", "OPTIMIZERS", "POLISH", "EngineRun", "run", "resolve_polish", "cache_info"]
@@ -79,7 +80,8 @@ class EngineRun:
       failed: the restart went non-finite (in descent, or at its endpoint).
       fail_step: the first descent step with a non-finite gradient (−1 if none).
       steps: descent steps (up to a failure) plus polishing iterations.
-      status: "converged" (‖∇f‖₂ ≤ gtol · max(1, |f|)), "max_steps" or "non_finite".
+      status: "converged" (‖∇f‖₂ ≤ gtol · max(1, |f|)), "max_steps" or "non_finite"
+        (`landscape.common.status`).
       diagnostics: the ``diagnostics`` function's outputs, one array per key.
       method, polish_steps, chunk: the polish actually used, its budget, the chunk size.
       seconds: wall time; compile_seconds: compilation (0 when the cache had it);
@@ -191,7 +193,7 @@ def end_status(val, grad_norm, failed, gtol):
     val = np.where(failed, np.nan, val)
     gn = np.where(failed, np.nan, grad_norm)
     ok = gn <= gtol * np.maximum(1.0, np.abs(val))
-    return val, gn, tuple(np.where(failed, "non_finite", np.where(ok, "converged", "max_steps")).tolist())
+    return val, gn, tuple(np.where(failed, NON_FINITE, np.where(ok, CONVERGED, MAX_STEPS)).tolist())
 
 
 def run(

@@ -10,13 +10,15 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from landscape.common.results import Result
+
 __all__ = ["DEFAULT_RTOL", "Spectrum", "inertia"]
 
 DEFAULT_RTOL = 1e-8  # |λ| ≤ DEFAULT_RTOL · max|λ| counts as zero unless a tolerance is given
 
 
 @dataclass(frozen=True)
-class Spectrum:
+class Spectrum(Result):
     """Eigenvalues of a symmetric matrix and its inertia at a stated tolerance.
 
     Attributes:
@@ -46,15 +48,8 @@ class Spectrum:
         """(negative, zero, positive) counts."""
         return (self.n_negative, self.n_zero, self.n_positive)
 
-    def to_dict(self) -> dict:
-        return {
-            "eigenvalues": [float(x) for x in self.eigenvalues],
-            "tol": float(self.tol),
-            "n_negative": self.n_negative,
-            "n_zero": self.n_zero,
-            "n_positive": self.n_positive,
-            "min_eigenvalue": self.min_eigenvalue,
-        }
+    _omit = ("eigenvectors",)
+    _then = ("min_eigenvalue",)
 
 
 def inertia(H, *, tol: float | None = None, rtol: float = DEFAULT_RTOL, eigenvectors: bool = False) -> Spectrum:

@@ -26,6 +26,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from landscape.common.results import Result
 from landscape.tools.operator import as_operator
 
 __all__ = ["lanczos", "LanczosResult", "EigenEstimates", "lanczos_basis", "tridiagonal", "check_num_steps"]
@@ -90,7 +91,7 @@ def _lanczos(build, data, v0, key, num_steps, k, breakdown_rtol):
 
 
 @dataclass(frozen=True)
-class EigenEstimates:
+class EigenEstimates(Result):
     """Eigenpair estimates at one end of the spectrum (Rayleigh quotients of Ritz vectors).
 
     Attributes:
@@ -108,17 +109,11 @@ class EigenEstimates:
     converged: np.ndarray
     tol: float
 
-    def to_dict(self) -> dict:
-        return {
-            "eigenvalues": [float(x) for x in self.eigenvalues],
-            "residuals": [float(x) for x in self.residuals],
-            "converged": [bool(x) for x in self.converged],
-            "tol": self.tol,
-        }
+    _omit = ("eigenvectors",)
 
 
 @dataclass(frozen=True)
-class LanczosResult:
+class LanczosResult(Result):
     """The k most negative and k largest eigenpairs of a symmetric operator, from `lanczos`.
 
     Attributes:
@@ -158,15 +153,8 @@ class LanczosResult:
         v = jnp.asarray(est.eigenvectors[i])
         return v if self.unravel is None else self.unravel(v)
 
-    def to_dict(self) -> dict:
-        return {
-            "lowest": self.lowest.to_dict(),
-            "highest": self.highest.to_dict(),
-            "num_steps": self.num_steps,
-            "size": self.size,
-            "seed": self.seed,
-            "converged": self.converged,
-        }
+    _omit = ("ritz_values", "unravel")
+    _then = ("converged",)
 
 
 def check_num_steps(num_steps, P, default):

@@ -26,6 +26,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from landscape.common import checks as V
+from landscape.common.status import CONVERGED, best_index
 from landscape.tools import engine
 from landscape.tools.descent import descend, finish, polish
 from landscape.tools.engine import NEWTON_MAX_P, end_status
@@ -42,7 +43,8 @@ class MultiStartResult:
       values: f at each endpoint (NaN where the restart failed).
       grad_norms: ‖∇f‖₂ at each endpoint (NaN where it failed).
       status: per restart, "converged" (‖∇f‖₂ ≤ gtol · max(1, |f|)), "max_steps" (the
-        budget ran out first: not certified stationary) or "non_finite".
+        budget ran out first: not certified stationary) or "non_finite" (`landscape.common.status`;
+        a tuple of str).
       steps: descent steps (up to a failure) plus polishing iterations.
       config: every setting, the seed included. seed: the seed. seconds: wall time.
     """
@@ -64,8 +66,7 @@ class MultiStartResult:
     @property
     def best(self) -> int:
         """Index of the restart with the lowest finite value."""
-        v = np.where(np.asarray(self.status) == "non_finite", np.inf, self.values)
-        return int(np.argmin(v))
+        return best_index(self.values, self.status)
 
     @property
     def best_converged(self) -> int | None:
@@ -79,7 +80,7 @@ class MultiStartResult:
 
     @property
     def converged(self) -> np.ndarray:
-        return np.asarray(self.status) == "converged"
+        return np.asarray(self.status) == CONVERGED
 
     def point(self, r: int):
         """The final parameters of restart r (a pytree like ``init``'s)."""

@@ -17,6 +17,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from landscape.common import checks as V
+from landscape.common.results import Result
 from landscape.tools.directions import as_flat_direction
 from landscape.tools.flat import Spec, as_tree, check_grid, check_objective, unravel
 from landscape.tools.newton import newton_minimize
@@ -46,7 +47,7 @@ def _profile_kernel(f, spec, x0, d, free_idx, ts, reset, first, args, max_steps,
 
 
 @dataclass(frozen=True)
-class Profile1D:
+class Profile1D(Result):
     """min over the free coordinates of f along p + t·d (the fixed coordinates move).
 
     Attributes:
@@ -83,24 +84,13 @@ class Profile1D:
         """The full point at grid index ``i`` as a pytree."""
         return unravel(self._spec, jnp.asarray(self.points[i]))
 
-    def to_dict(self, arrays: bool = True) -> dict:
-        out = {
-            "f0": self.f0,
-            "direction_norm": self.direction_norm,
-            "n_free": self.n_free,
-            "gtol": self.gtol,
-            "max_grad_norm": self.max_grad_norm,
-            "all_converged": bool(np.all(self.converged)),
-            "description": self.description,
-        }
-        if arrays:
-            out |= {
-                "t": self.t.tolist(),
-                "energy": self.energy.tolist(),
-                "rel": self.rel.tolist(),
-                "grad_norm": self.grad_norm.tolist(),
-            }
-        return out
+    _keys = ("f0", "direction_norm", "n_free", "gtol", "max_grad_norm", "all_converged", "description")
+    _arrays = ("t", "energy", "rel", "grad_norm")
+
+    @property
+    def all_converged(self):
+        """Whether every re-minimisation met gtol."""
+        return bool(np.all(self.converged))
 
 
 def _free_mask(free, spec: Spec) -> np.ndarray:

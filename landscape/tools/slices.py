@@ -17,6 +17,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from landscape.common.results import Result
 from landscape.tools.directions import as_flat_direction
 from landscape.tools.flat import as_tree, check_grid, check_objective, unravel
 
@@ -36,8 +37,22 @@ def _slice_2d_kernel(f, spec, x0, d1, d2, s, t, args):
     return jax.vmap(row)(s)
 
 
+class _RelRange(Result):
+    """A slice's lowest and highest value relative to f0 (``rel``), for its `to_dict`."""
+
+    @property
+    def min_rel(self):
+        """min over the grid of f − f0 (NaN ignored)."""
+        return float(np.nanmin(self.rel))
+
+    @property
+    def max_rel(self):
+        """max over the grid of f − f0 (NaN ignored)."""
+        return float(np.nanmax(self.rel))
+
+
 @dataclass(frozen=True)
-class Slice1D:
+class Slice1D(_RelRange):
     """f(p + t·d) on a grid of t.
 
     Attributes:
@@ -53,21 +68,12 @@ class Slice1D:
     direction_norm: float
     description: str = ""
 
-    def to_dict(self, arrays: bool = True) -> dict:
-        out = {
-            "f0": self.f0,
-            "direction_norm": self.direction_norm,
-            "description": self.description,
-            "min_rel": float(np.nanmin(self.rel)),
-            "max_rel": float(np.nanmax(self.rel)),
-        }
-        if arrays:
-            out |= {"t": self.t.tolist(), "energy": self.energy.tolist(), "rel": self.rel.tolist()}
-        return out
+    _keys = ("f0", "direction_norm", "description", "min_rel", "max_rel")
+    _arrays = ("t", "energy", "rel")
 
 
 @dataclass(frozen=True)
-class Slice2D:
+class Slice2D(_RelRange):
     """f(p + s·d₁ + t·d₂) on a grid: ``energy[i, j]`` is at (s[i], t[j]).
 
     Attributes:
@@ -87,19 +93,8 @@ class Slice2D:
     cosine: float
     description: str = ""
 
-    def to_dict(self, arrays: bool = True) -> dict:
-        out = {
-            "f0": self.f0,
-            "d1_norm": self.d1_norm,
-            "d2_norm": self.d2_norm,
-            "cosine": self.cosine,
-            "description": self.description,
-            "min_rel": float(np.nanmin(self.rel)),
-            "max_rel": float(np.nanmax(self.rel)),
-        }
-        if arrays:
-            out |= {"s": self.s.tolist(), "t": self.t.tolist(), "energy": self.energy.tolist()}
-        return out
+    _keys = ("f0", "d1_norm", "d2_norm", "cosine", "description", "min_rel", "max_rel")
+    _arrays = ("s", "t", "energy")
 
 
 def slice_1d(f, params, direction, ts, *, args: tuple = (), description: str = "") -> Slice1D:

@@ -42,6 +42,7 @@ import jax.numpy as jnp
 import numpy as np
 from flax import nnx
 
+from landscape.common.results import Result
 from landscape.models.deep.collapsed import antithetic_normal, cubature_rule
 from landscape.models.deep.data import check_training_data
 from landscape.models.deep.models import cast_state
@@ -163,7 +164,7 @@ def evaluate_vae(graphdef, state, X, *, pairs: int = 16, seed: int = 0) -> dict:
 
 
 @dataclass(frozen=True)
-class GammaPrime:
+class GammaPrime(Result):
     """γ′(θ̃) of Proposition 2 for a fixed deep decoder (`gamma_prime`).
 
     Attributes:
@@ -195,9 +196,6 @@ class GammaPrime:
     trivial: list = field(default_factory=list)
     seconds: float = 0.0
     gamma_prime_fresh: float | None = None
-
-    def to_dict(self) -> dict:
-        return {k: getattr(self, k) for k in self.__dataclass_fields__}
 
 
 def _fk(decode, dec_params, X, eps, w, phi):

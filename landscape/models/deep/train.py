@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import math
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import Any
 
 import jax
@@ -30,6 +30,7 @@ import optax
 from flax import nnx
 
 from landscape.common import checks as V
+from landscape.common.results import Result
 from landscape.models.deep.data import check_training_data
 from landscape.models.deep.models import KINDS, ae_loss, check_architecture, dtype_of, make_model, vae_energy
 
@@ -37,7 +38,7 @@ __all__ = ["TrainConfig", "TrainResult", "train", "kl_weight"]
 
 
 @dataclass(frozen=True)
-class TrainConfig:
+class TrainConfig(Result):
     """Everything that defines a training run except the seed and the data.
 
     Attributes:
@@ -83,9 +84,6 @@ class TrainConfig:
         if self.gamma_init is not None:
             V.with_hint("Or None to start at γ̄ of the data.", V.check_positive, "gamma_init", self.gamma_init)
         dtype_of(self.dtype)
-
-    def to_dict(self) -> dict:
-        return asdict(self)
 
 
 @dataclass
