@@ -36,6 +36,7 @@ from types import MappingProxyType
 import numpy as np
 
 from landscape.common.results import Result
+from landscape.common.status import CONVERGED, NON_FINITE
 from landscape.core.params import VAEParams
 
 __all__ = [
@@ -245,7 +246,7 @@ def basin_stats(
     delta = result.config.get("delta", 0.01) if delta is None else delta
     act = active_dims(result.params, eps=eps, delta=delta)
     n_active = act.sum(axis=-1)
-    failed = result.status == "non_finite"
+    failed = result.status == NON_FINITE
     cat = categorize(
         result.energy,
         result.gamma,
@@ -254,7 +255,7 @@ def basin_stats(
         gamma_bar=result.gamma_bar,
         collapsed_energy=result.collapsed_energy,
         gamma_ratio=gamma_ratio,
-        converged=result.status == "converged",
+        converged=result.status == CONVERGED,
         gamma_fixed=result.config.get("gamma") is not None,
     )
     R = cat.size

@@ -23,6 +23,7 @@ import numpy as np
 from landscape.analysis.basins import active_dims
 from landscape.analysis.search import InitScales, init_params, search
 from landscape.common import checks as V
+from landscape.common.status import NON_FINITE
 from landscape.core.collapsed import trivial_energy
 from landscape.core.data import as_data
 from landscape.core.params import VAEParams
@@ -204,7 +205,7 @@ def sweep_gamma(
         delta=delta,
         progress=progress,
     )
-    E = np.where(fresh.status == "non_finite", np.inf, fresh.energy).reshape(G, restarts)
+    E = np.where(fresh.status == NON_FINITE, np.inf, fresh.energy).reshape(G, restarts)
     act = fresh.active.reshape(G, restarts)
     best = np.argmin(E, axis=1)
     best_energy = E[np.arange(G), best]

@@ -38,6 +38,7 @@ from landscape.analysis.search import InitScales, search
 from landscape.analysis.stationary import certify
 from landscape.common import checks as V
 from landscape.common.provenance import to_jsonable
+from landscape.common.status import CONVERGED, NON_FINITE
 from landscape.core.collapsed import collapsed_energy
 from landscape.core.marginal import DecoderParams, log_marginal, log_marginal_points, marginal_energy_jit
 from landscape.tools.multistart import MultiStartResult
@@ -272,7 +273,7 @@ def compare_basins(
     )
     Lc = collapsed_energy(X, kappa)
     th_l = ms.params
-    failed = np.asarray(ms.status) == "non_finite"
+    failed = np.asarray(ms.status) == NON_FINITE
     active_l, signal_l = signal_active(th_l.W, alpha, gbar, signal_rtol)
     gam_l = np.exp(np.asarray(th_l.log_gamma, dtype=float))
     cat_l = categorize(
@@ -285,7 +286,7 @@ def compare_basins(
         converged=ms.converged,
     )
     active_e, signal_e = signal_active(sr.params.W, alpha, gbar, signal_rtol)
-    failed_e = sr.status == "non_finite"
+    failed_e = sr.status == NON_FINITE
     cat_e_sig = categorize(
         sr.energy,
         sr.gamma,
@@ -293,7 +294,7 @@ def compare_basins(
         failed_e,
         gamma_bar=gbar,
         collapsed_energy=sr.collapsed_energy,
-        converged=sr.status == "converged",
+        converged=sr.status == CONVERGED,
     )
     # φ* and log p at every end point of both
     th_e = DecoderParams(*(jnp.asarray(a) for a in (sr.params.W, sr.params.b, sr.params.log_gamma)))
@@ -397,7 +398,7 @@ def compare_basins(
             rep["drop"] = float(rep["marginal_energy"] - pol.values[j])
             rep["polished_grad_norm"] = float(pol.grad_norms[j])
             rep["near_likelihood_minimum"] = False
-            if lik_canon.shape[0] and pol.status[j] == "converged":
+            if lik_canon.shape[0] and pol.status[j] == CONVERGED:
                 lv = np.array([lm["value"] for lm in lik_minima])
                 dist = np.linalg.norm(lik_canon - c1[j][None], axis=1)
                 same = (np.abs(lv - pol.values[j]) <= 1e-6 * (1 + np.abs(lv))) & (

@@ -21,6 +21,7 @@ from landscape.analysis.elbo_gap import check_problem, eq5_to_nats
 from landscape.analysis.likelihood_basins import BasinComparison, compare_basins
 from landscape.common import checks as V
 from landscape.common.provenance import to_jsonable
+from landscape.common.status import CONVERGED
 from landscape.models.linear import ppca_mle
 
 __all__ = ["LIBI_LABEL", "TwoStageFit", "two_stage_fit"]
@@ -167,7 +168,7 @@ def two_stage_fit(
     cat_e = c.elbo_stats.categories
     joint_elbo = eq5_to_nats(sr.energy, n * d, n * kappa)
     conv_l = ms.converged & (cat_l != "reconstructing")
-    conv_e = (sr.status == "converged") & (cat_e != "reconstructing")
+    conv_e = (sr.status == CONVERGED) & (cat_e != "reconstructing")
     mle = int(np.argmin(np.where(conv_l, ms.values, np.inf))) if conv_l.any() else None
     el = int(np.argmin(np.where(conv_e, sr.energy, np.inf))) if conv_e.any() else None
     deficit = None if mle is None or el is None else float(c.log_p_likelihood[mle] - c.log_p_elbo[el])
