@@ -188,7 +188,8 @@ def output_problem(path: str | os.PathLike) -> str | None:
         return None
     parent = p.parent
     if not parent.is_dir():
-        return f"the folder {parent} does not exist" if not parent.exists() else f"{parent} is not a folder"
+        why = "the folder does not exist" if not parent.exists() else "it is not a folder"
+        return f"cannot create a file in {parent}: {why}"
     try:
         fd = os.open(p, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
     except OSError as err:
