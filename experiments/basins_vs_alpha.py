@@ -55,7 +55,7 @@ def build_parser():
     ap.add_argument("--n", type=int_at_least(2), default=10)
     ap.add_argument("--noise", type=nonnegative_float, default=0.01)
     ap.add_argument("--seed", type=seed, default=0)
-    ap.add_argument("--out", default="experiments/out")
+    ap.add_argument("--out", default="experiments/out", help="output folder (created if missing)")
     return ap
 
 

@@ -64,7 +64,7 @@ def build_parser():
     ap.add_argument("--restarts", type=int_at_least(1), default=8)
     ap.add_argument("--steps", type=int_at_least(0), default=2000)
     ap.add_argument("--seed", type=seed, default=0)
-    ap.add_argument("--out", default="experiments/out")
+    ap.add_argument("--out", default="experiments/out", metavar="DIR", help="output folder (created if missing)")
     return ap
 
 

@@ -337,7 +337,7 @@ def build_parser():
     ap.add_argument("--n-random", type=int, default=200, help="points of the random data set (> --d-random)")
     ap.add_argument("--d-random", type=int_at_least(2), default=8)
     ap.add_argument("--seed", type=seed, default=0)
-    ap.add_argument("--out", default="experiments/out")
+    ap.add_argument("--out", default="experiments/out", help="output folder (created if missing)")
     ap.add_argument("--mnist", default=None, help="a folder with train-images-idx3-ubyte[.gz] (never downloaded)")
     ap.add_argument("--skip-digits", action="store_true")
     ap.add_argument(

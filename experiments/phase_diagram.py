@@ -66,7 +66,7 @@ def build_parser():
     ap.add_argument("--restarts", type=int_at_least(1), default=4)
     ap.add_argument("--seed", type=seed, default=0)
     ap.add_argument("--digits", action="store_true", help="also run on scikit-learn's digits (κ = 3)")
-    ap.add_argument("--out", default="experiments/out")
+    ap.add_argument("--out", default="experiments/out", help="output folder (created if missing)")
     return ap
 
 
