@@ -30,6 +30,7 @@ import jax.numpy as jnp
 import numpy as np
 
 import landscape
+from landscape.cli.args import ArgumentParser, check_output_path, positive_float
 from landscape.common.provenance import save_json, versions
 from landscape.core.energy import energy_objective
 
@@ -220,11 +221,12 @@ def largest(budget, n0_dense, n0_schur, n0_lanczos, rows):
 
 
 def main():
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--budget", type=float, default=60.0, help="seconds per run for part 4 (default 60)")
+    ap = ArgumentParser(prog="curvature.py", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--budget", type=positive_float, default=60.0, help="seconds per run for part 4 (default 60)")
     ap.add_argument("--quick", action="store_true", help="small sizes only (a smoke run; skips parts 3 and 4)")
     ap.add_argument("--json", default=None, help="save the tables as JSON")
     args = ap.parse_args()
+    check_output_path(ap, "--json", args.json)
     print(f"backend: {jax.default_backend()}, devices: {jax.devices()}, float64: {jax.config.jax_enable_x64}")
     out = {"compare": [], "million": [], "largest": []}
     compare([20, 60] if args.quick else [50, 200, 400], out["compare"])

@@ -19,6 +19,7 @@ import jax.numpy as jnp
 import numpy as np
 
 import landscape
+from landscape.cli.args import ArgumentParser, int_at_least
 from landscape.core.energy import _energy, _energy_mc_samples
 
 
@@ -44,8 +45,10 @@ def timed(fn, *args, repeats):
 
 
 def main():
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--repeats", type=int, default=20)
+    ap = ArgumentParser(
+        prog="energy_throughput.py", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    ap.add_argument("--repeats", type=int_at_least(1), default=20)
     args = ap.parse_args()
     alpha = 0.1
     print(f"backend: {jax.default_backend()}, float64: {jax.config.jax_enable_x64}")

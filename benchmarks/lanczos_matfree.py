@@ -67,6 +67,7 @@ import jax.numpy as jnp
 import numpy as np
 
 import landscape
+from landscape.cli.args import ArgumentParser, check_output_path
 from landscape.common.provenance import save_json, versions
 from landscape.core.energy import energy_objective
 from landscape.tools.lanczos import lanczos_basis
@@ -332,10 +333,13 @@ def part3(n, probes, steps, rows):
 
 
 def main():
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = ArgumentParser(
+        prog="lanczos_matfree.py", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     ap.add_argument("--quick", action="store_true", help="the smallest size only")
     ap.add_argument("--json", default=None, help="save the tables as JSON")
     args = ap.parse_args()
+    check_output_path(ap, "--json", args.json)
     if importlib.util.find_spec("matfree") is None:
         print("matfree is not installed: nothing to compare (pip install matfree==0.6.3).", file=sys.stderr)
         return

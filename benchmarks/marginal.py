@@ -26,6 +26,7 @@ import jax.numpy as jnp
 import numpy as np
 
 import landscape
+from landscape.cli.args import ArgumentParser, int_at_least
 from landscape.core.marginal import DecoderParams, log_marginal_points
 
 
@@ -72,8 +73,8 @@ def timed(fn, *args, repeats):
 
 
 def main(argv=None):
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--repeats", type=int, default=10)
+    ap = ArgumentParser(prog="marginal.py", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--repeats", type=int_at_least(1), default=10)
     args = ap.parse_args(argv)
     alpha = 0.1
     ours = jax.jit(jax.value_and_grad(exact_log_p))

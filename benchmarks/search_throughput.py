@@ -31,6 +31,7 @@ import numpy as np
 
 import landscape
 from landscape.analysis.search import init_params
+from landscape.cli.args import ArgumentParser, check_output_path
 from landscape.common.provenance import save_json
 from landscape.core.energy import energy_objective
 from landscape.core.moments import expected_sq_error_elementwise
@@ -126,10 +127,13 @@ def flops_and_bound(X, alpha, kappa, R, steps):
 
 
 def main(argv=None):
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = ArgumentParser(
+        prog="search_throughput.py", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     ap.add_argument("--quick", action="store_true", help="fewer steps (a smoke test)")
     ap.add_argument("--json", help="also save the table as JSON")
     args = ap.parse_args(argv)
+    check_output_path(ap, "--json", args.json)
     peer = _load_peer()
     if peer is None:
         print("torch is not installed: the PyTorch column is skipped (pip install torch==2.13.0).", file=sys.stderr)

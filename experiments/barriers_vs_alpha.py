@@ -30,12 +30,21 @@ from __future__ import annotations
 import argparse
 import sys
 import time
-from pathlib import Path
 
 import numpy as np
 
 import landscape
 from landscape.analysis.prop1_path import prop1_path
+from landscape.cli.args import (
+    ArgumentParser,
+    check_output_prefix,
+    check_prop1_dataset,
+    nonnegative_float,
+    positive_float,
+    seed,
+    usage_errors,
+)
+from landscape.common import checks as V
 from landscape.common.provenance import save_json
 
 ATTEMPTS = (("profile", "profile"), ("profile", "straight"), ("witness", "profile"), ("witness", "straight"))
@@ -107,29 +116,40 @@ def run_alpha(ds, alpha, images) -> dict:
     }
 
 
-def main(argv=None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--alphas", type=float, nargs="+", default=[0.02, 0.05, 0.1, 0.2, 0.3, 0.5, 1.0])
-    ap.add_argument("--data-alpha", type=float, default=0.1, help="α the Proposition 1 data set is generated at")
+def build_parser():
+    ap = ArgumentParser(
+        prog="barriers_vs_alpha.py", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    ap.add_argument(
+        "--alphas",
+        type=positive_float,
+        nargs="+",
+        default=[0.02, 0.05, 0.1, 0.2, 0.3, 0.5, 1.0],
+        help="α > 0 (at α = 0 the collapsed point is a saddle: no barrier)",
+    )
+    ap.add_argument(
+        "--data-alpha", type=nonnegative_float, default=0.1, help="α the Proposition 1 data set is generated at"
+    )
     ap.add_argument("--n", type=int, default=20)
     ap.add_argument("--d", type=int, default=3)
     ap.add_argument("--kappa", type=int, default=1)
-    ap.add_argument("--seed", type=int, default=0)
-    ap.add_argument("--images", type=int, default=33)
+    ap.add_argument("--seed", type=seed, default=0)
+    ap.add_argument("--images", type=int, default=33, help="images of the string (>= 3)")
     ap.add_argument("--out", default="experiments/out/barriers_vs_alpha", help="output path without suffix")
+    return ap
+
+
+def main(argv=None) -> int:
+    ap = build_parser()
     args = ap.parse_args(argv)
-    if any(not a > 0 for a in args.alphas):
-        ap.error("--alphas must all be > 0 (at α = 0 the collapsed point is a saddle: no barrier)")
-    if args.data_alpha < 0:
-        ap.error("--data-alpha must be >= 0")
-    out = Path(args.out)
-    out.parent.mkdir(parents=True, exist_ok=True)
+    check_prop1_dataset(ap, n=args.n, d=args.d, kappa=args.kappa)
+    with usage_errors(ap):  # the string method's own check
+        V.check_size("images", args.images, 3)
+    out = check_output_prefix(ap, "--out", args.out, files=[".json"], figures=[".png"])
 
     t0 = time.perf_counter()
-    try:
+    with usage_errors(ap):
         ds = landscape.prop1_dataset(args.data_alpha, n=args.n, d=args.d, kappa=args.kappa, seed=args.seed)
-    except ValueError as err:
-        ap.error(str(err))
     rows = []
     for i, alpha in enumerate(args.alphas):
         row = run_alpha(ds, alpha, args.images)

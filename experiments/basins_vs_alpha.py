@@ -21,11 +21,18 @@ from __future__ import annotations
 import argparse
 import sys
 import time
-from pathlib import Path
 
 import numpy as np
 
 import landscape
+from landscape.cli.args import (
+    ArgumentParser,
+    check_output_folder,
+    int_at_least,
+    nonnegative_float,
+    positive_float,
+    seed,
+)
 from landscape.common.provenance import save_json
 
 
@@ -37,21 +44,25 @@ def line_data(n: int, noise: float, seed: int) -> np.ndarray:
     return z * w + np.array([0.5, -0.2]) + noise * rng.normal(size=(n, 2))
 
 
+def build_parser():
+    ap = ArgumentParser(
+        prog="basins_vs_alpha.py", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    ap.add_argument("--alphas", type=nonnegative_float, nargs="+", default=list(np.linspace(0.0, 2.0, 9)))
+    ap.add_argument("--scales", type=positive_float, nargs="+", default=[1.0, 0.1], help="init scales of W and μ")
+    ap.add_argument("--restarts", type=int_at_least(1), default=256)
+    ap.add_argument("--steps", type=int_at_least(0), default=4000)
+    ap.add_argument("--n", type=int_at_least(2), default=10)
+    ap.add_argument("--noise", type=nonnegative_float, default=0.01)
+    ap.add_argument("--seed", type=seed, default=0)
+    ap.add_argument("--out", default="experiments/out", help="output folder (created if missing)")
+    return ap
+
+
 def main(argv=None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--alphas", type=float, nargs="+", default=list(np.linspace(0.0, 2.0, 9)))
-    ap.add_argument("--scales", type=float, nargs="+", default=[1.0, 0.1], help="init scales of W and μ")
-    ap.add_argument("--restarts", type=int, default=256)
-    ap.add_argument("--steps", type=int, default=4000)
-    ap.add_argument("--n", type=int, default=10)
-    ap.add_argument("--noise", type=float, default=0.01)
-    ap.add_argument("--seed", type=int, default=0)
-    ap.add_argument("--out", default="experiments/out")
+    ap = build_parser()
     args = ap.parse_args(argv)
-    if any(a < 0 for a in args.alphas):
-        ap.error("--alphas must all be >= 0")
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
+    out = check_output_folder(ap, "--out", args.out, files=["basins_vs_alpha.json"], figures=["basins_vs_alpha.png"])
 
     X = line_data(args.n, args.noise, args.seed)
     rows = []

@@ -26,11 +26,11 @@ import argparse
 import math
 import sys
 import time
-from pathlib import Path
 
 import numpy as np
 
 import landscape  # noqa: F401  (float64)
+from landscape.cli.args import ArgumentParser, check_output_folder, float_in, int_at_least, positive_float, seed
 from landscape.common.provenance import save_json
 from landscape.models import linear_conditional as LC
 from landscape.tools.multistart import multistart
@@ -43,29 +43,38 @@ def correlated_data(rho: float, y: np.ndarray, eps: np.ndarray) -> tuple[np.ndar
     return rho * y + math.sqrt(1.0 - rho**2) * eps, y
 
 
+def build_parser():
+    ap = ArgumentParser(
+        prog="cvae_correlation.py", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    ap.add_argument(
+        "--rhos",
+        type=float_in(0.0, 1.0, hi_open=True),
+        nargs="+",
+        default=None,
+        help="correlations in [0, 1) (default: 34 points)",
+    )
+    ap.add_argument("--n", type=int_at_least(2), default=100, help="data points, >= d (their matrix check: 100)")
+    ap.add_argument("--d", type=int_at_least(1), default=5, help="d_x = d_y = d_z (their matrix check: 5)")
+    ap.add_argument("--beta", type=positive_float, default=2.0, help="KL weight β (their matrix check: 2)")
+    ap.add_argument("--eta-enc", type=positive_float, default=1.0)
+    ap.add_argument(
+        "--eta-dec", type=positive_float, default=0.5, help="βη_dec² = 0.5 puts the threshold inside θ's range"
+    )
+    ap.add_argument("--restarts", type=int_at_least(1), default=8)
+    ap.add_argument("--steps", type=int_at_least(0), default=2000)
+    ap.add_argument("--seed", type=seed, default=0)
+    ap.add_argument("--out", default="experiments/out", metavar="DIR", help="output folder (created if missing)")
+    return ap
+
+
 def main(argv=None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--rhos", type=float, nargs="+", default=None, help="correlations in [0, 1) (default: 34 points)")
-    ap.add_argument("--n", type=int, default=100, help="data points (their matrix check: 100)")
-    ap.add_argument("--d", type=int, default=5, help="d_x = d_y = d_z (their matrix check: 5)")
-    ap.add_argument("--beta", type=float, default=2.0, help="KL weight β (their matrix check: 2)")
-    ap.add_argument("--eta-enc", type=float, default=1.0)
-    ap.add_argument("--eta-dec", type=float, default=0.5, help="βη_dec² = 0.5 puts the threshold inside θ's range")
-    ap.add_argument("--restarts", type=int, default=8)
-    ap.add_argument("--steps", type=int, default=2000)
-    ap.add_argument("--seed", type=int, default=0)
-    ap.add_argument("--out", default="experiments/out")
+    ap = build_parser()
     args = ap.parse_args(argv)
     rhos = np.round(np.linspace(0.0, 0.99, 34), 4) if args.rhos is None else np.asarray(args.rhos, dtype=float)
-    if np.any((rhos < 0) | (rhos >= 1)):
-        ap.error("--rhos must lie in [0, 1)")
-    for name in ("beta", "eta_enc", "eta_dec"):
-        if not (math.isfinite(getattr(args, name)) and getattr(args, name) > 0):
-            ap.error(f"--{name.replace('_', '-')} must be a finite number > 0")
-    if args.d < 1 or args.n < args.d or args.restarts < 1 or args.steps < 0:
-        ap.error("need --d >= 1, --n >= --d, --restarts >= 1 and --steps >= 0")
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
+    if args.n < args.d:
+        ap.error(f"--n must be >= --d = {args.d} (E[xxᵀ] must be invertible), got {args.n}")
+    out = check_output_folder(ap, "--out", args.out, files=["cvae_correlation.json"], figures=["cvae_correlation.png"])
 
     t0 = time.perf_counter()
     rng = np.random.default_rng(np.random.SeedSequence([args.seed, 2024]))

@@ -125,7 +125,7 @@ class Progress:
 
 
 def build_parser():
-    from landscape.cli.args import ArgumentParser
+    from landscape.cli.args import ArgumentParser, seed
 
     ap = ArgumentParser(
         prog="depth_sweep.py", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -145,7 +145,7 @@ def build_parser():
     ap.add_argument("--data", choices=("digits", "fashion_mnist"), default=None)
     ap.add_argument("--data-path", default=None, help="Fashion-MNIST: folder of IDX files or an .npz")
     ap.add_argument("--n", type=int, default=None, help="train on a random subset of n points")
-    ap.add_argument("--data-seed", type=int, default=0, help="seed of the --n subset and of the γ′ points")
+    ap.add_argument("--data-seed", type=seed, default=0, help="seed of the --n subset and of the γ′ points")
     ap.add_argument("--eval-pairs", type=int, default=8, help="antithetic pairs per point for γ* (default 8)")
     ap.add_argument("--gamma-prime-seeds", type=int, default=1, help="VAE seeds whose γ′ is measured (default 1)")
     ap.add_argument("--gamma-prime-points", type=int, default=128, help="points for γ′ (default 128)")
@@ -601,11 +601,11 @@ def main(argv=None) -> int:
     ap = build_parser()
     args = ap.parse_args(argv)
     cfg = resolve(args, ap)
-    out = Path(cfg["out"])
-    try:
-        (out / "runs").mkdir(parents=True, exist_ok=True)
-    except OSError as err:
-        ap.error(f"--out {out}: cannot create the folder ({err.strerror})")
+    from landscape.cli.args import check_output_folder
+
+    figures = ["depth_sweep_recon.png", "depth_sweep_sigma.png"] if cfg["plots"] else []
+    out = check_output_folder(ap, "--out", cfg["out"], files=["depth_sweep.json"], figures=figures)
+    check_output_folder(ap, "--out", out / "runs")
 
     import landscape  # noqa: F401  (float64 for the evaluations)
     from landscape.common.provenance import save_json

@@ -34,11 +34,21 @@ from __future__ import annotations
 import argparse
 import sys
 import time
-from pathlib import Path
 
 import numpy as np
 
 import landscape
+from landscape.cli.args import (
+    ArgumentParser,
+    check_output_prefix,
+    check_prop1_dataset,
+    int_at_least,
+    nonnegative_float,
+    positive_float,
+    seed,
+    usage_errors,
+)
+from landscape.common import checks as V
 from landscape.common.provenance import save_json
 
 QUICK = {
@@ -66,39 +76,43 @@ def _log(msg: str) -> None:
     print(msg, file=sys.stderr, flush=True)
 
 
-def main(argv=None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--alphas", type=float, nargs="+", default=[0.05, 0.1, 0.2, 0.5, 1.0])
+def build_parser():
+    ap = ArgumentParser(
+        prog="elbo_vs_likelihood.py", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    ap.add_argument("--alphas", type=nonnegative_float, nargs="+", default=[0.05, 0.1, 0.2, 0.5, 1.0])
     ap.add_argument("--n", type=int, default=20)
     ap.add_argument("--d", type=int, default=3)
-    ap.add_argument("--kappa", type=int, default=1)
-    ap.add_argument("--seed", type=int, default=0)
-    ap.add_argument("--restarts", type=int, default=96)
-    ap.add_argument("--steps", type=int, default=4000, help="Adam steps per restart (both objectives)")
-    ap.add_argument("--polish-steps", type=int, default=200, help="dense Newton polish steps (both objectives)")
-    ap.add_argument("--noise", type=float, default=0.05, help="noise sd added for the Yacoby comparison")
-    ap.add_argument("--noisy-alphas", type=float, nargs="*", default=[0.0, 0.1, 0.5])
-    ap.add_argument("--noisy-restarts", type=int, default=32)
-    ap.add_argument("--slice-alphas", type=float, nargs="*", default=[0.1, 0.5])
-    ap.add_argument("--slice-grid", type=int, nargs=2, default=[33, 25], metavar=("NS", "NT"))
-    ap.add_argument("--profile-num", type=int, default=32)
-    ap.add_argument("--random-directions", type=int, default=2)
+    ap.add_argument("--kappa", type=int, default=1, choices=(1, 2), help="1 or 2 (the exact likelihood: κ <= 2)")
+    ap.add_argument("--seed", type=seed, default=0)
+    ap.add_argument("--restarts", type=int_at_least(1), default=96)
+    ap.add_argument("--steps", type=int_at_least(0), default=4000, help="Adam steps per restart (both objectives)")
+    ap.add_argument(
+        "--polish-steps", type=int_at_least(0), default=200, help="dense Newton polish steps (both objectives)"
+    )
+    ap.add_argument("--noise", type=positive_float, default=0.05, help="noise sd added for the Yacoby comparison")
+    ap.add_argument("--noisy-alphas", type=nonnegative_float, nargs="*", default=[0.0, 0.1, 0.5])
+    ap.add_argument("--noisy-restarts", type=int_at_least(1), default=32)
+    ap.add_argument("--slice-alphas", type=nonnegative_float, nargs="*", default=[0.1, 0.5])
+    ap.add_argument("--slice-grid", type=int_at_least(1), nargs=2, default=[33, 25], metavar=("NS", "NT"))
+    ap.add_argument("--profile-num", type=int, default=32, help="points per profile (>= 2)")
+    ap.add_argument("--random-directions", type=int_at_least(0), default=2)
     ap.add_argument("--quick", action="store_true", help="tiny configuration (for the tests)")
     ap.add_argument("--out", default="experiments/out/elbo_vs_likelihood", help="output path without suffix")
+    return ap
+
+
+def main(argv=None) -> int:
+    ap = build_parser()
     args = ap.parse_args(argv)
     if args.quick:
         for k, v in QUICK.items():
             setattr(args, k, v)
-    if any(a < 0 for a in args.alphas + args.noisy_alphas + args.slice_alphas):
-        ap.error("alphas must all be >= 0")
-    if args.kappa not in (1, 2):
-        ap.error("--kappa must be 1 or 2 (the exact likelihood exists for kappa <= 2)")
-    if args.restarts < 1 or args.noisy_restarts < 1 or args.steps < 0 or args.polish_steps < 0:
-        ap.error("--restarts and --noisy-restarts must be >= 1, --steps and --polish-steps >= 0")
-    if args.noise <= 0:
-        ap.error("--noise must be > 0")
-    out = Path(args.out)
-    out.parent.mkdir(parents=True, exist_ok=True)
+    check_prop1_dataset(ap, n=args.n, d=args.d, kappa=args.kappa)
+    with usage_errors(ap):  # collapsed_likelihood_evidence's own check
+        V.check_size("num (--profile-num)", args.profile_num, 2)
+    suffixes = ["_basins.png", "_gaps.png", "_slices.png", "_profiles.png"]
+    out = check_output_prefix(ap, "--out", args.out, files=[".json"], figures=suffixes)
     t0 = time.perf_counter()
     kw = dict(steps=args.steps, polish_steps=args.polish_steps, progress=False)
 

@@ -43,6 +43,7 @@ from __future__ import annotations
 
 import argparse
 import gzip
+import importlib.util
 import math
 import struct
 import sys
@@ -52,6 +53,14 @@ from pathlib import Path
 import numpy as np
 
 import landscape  # noqa: F401  (float64)
+from landscape.cli.args import (
+    SEED_LIMIT,
+    ArgumentParser,
+    check_output_folder,
+    int_at_least,
+    seed,
+    usage_errors,
+)
 from landscape.common.provenance import save_json
 from landscape.models import linear as L
 from landscape.tools.multistart import multistart
@@ -317,34 +326,64 @@ def _table(results) -> str:
     return "\n".join(lines)
 
 
-def main(argv=None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--restarts", type=int, default=8)
-    ap.add_argument("--steps", type=int, default=2000, help="Adam steps per restart before the polish")
-    ap.add_argument("--num-sigma2", type=int, default=10, help="σ² values in the log-spaced sweep")
-    ap.add_argument("--kappa", type=int, default=4)
-    ap.add_argument("--n-random", type=int, default=200)
-    ap.add_argument("--d-random", type=int, default=8)
-    ap.add_argument("--seed", type=int, default=0)
-    ap.add_argument("--out", default="experiments/out")
+def build_parser():
+    ap = ArgumentParser(
+        prog="linear_vae_collapse.py", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    ap.add_argument("--restarts", type=int_at_least(1), default=8)
+    ap.add_argument("--steps", type=int_at_least(0), default=2000, help="Adam steps per restart before the polish")
+    ap.add_argument("--num-sigma2", type=int_at_least(2), default=10, help="σ² values in the log-spaced sweep")
+    ap.add_argument("--kappa", type=int_at_least(1), default=4)
+    ap.add_argument("--n-random", type=int, default=200, help="points of the random data set (> --d-random)")
+    ap.add_argument("--d-random", type=int_at_least(2), default=8)
+    ap.add_argument("--seed", type=seed, default=0)
+    ap.add_argument("--out", default="experiments/out", help="output folder (created if missing)")
     ap.add_argument("--mnist", default=None, help="a folder with train-images-idx3-ubyte[.gz] (never downloaded)")
     ap.add_argument("--skip-digits", action="store_true")
     ap.add_argument(
         "--digits-pca",
-        type=int,
+        type=int_at_least(0),
         default=0,
         help="use the digits' top K principal coordinates (0: all 61 non-constant pixels, polished by L-BFGS; "
         "K <= 44 with κ = 4 is polished by dense Newton)",
     )
+    return ap
+
+
+def check_mnist(directory, n: int = 1000) -> None:
+    """`mnist_ppca`'s file checks, from the IDX header alone: the file exists and holds >= n images."""
+    path = find_mnist(directory)
+    opener = gzip.open if path.suffix == ".gz" else open
+    with opener(path, "rb") as fh:
+        head = fh.read(16)
+    if len(head) < 16 or head[:3] != b"\x00\x00\x08" or head[3] != 3:
+        raise ValueError(f"{path} is not an IDX file of uint8 images (header {head[:4]!r}).")
+    count = struct.unpack(">I", head[4:8])[0]
+    if count < n:
+        raise ValueError(f"{path}: expected >= {n} images, the header says {count}.")
+
+
+def main(argv=None) -> int:
+    ap = build_parser()
     args = ap.parse_args(argv)
-    if args.restarts < 1 or args.steps < 0 or args.num_sigma2 < 2 or args.kappa < 1:
-        ap.error("--restarts >= 1, --steps >= 0, --num-sigma2 >= 2 and --kappa >= 1 are required")
+    if args.n_random <= args.d_random:
+        ap.error(f"--n-random must be > --d-random = {args.d_random} (a full-rank covariance), got {args.n_random}")
     if args.kappa >= args.d_random:
         ap.error("--kappa must be < --d-random (learned σ² needs d − κ > 0)")
     if args.digits_pca and not args.kappa < args.digits_pca <= 61:
         ap.error("--digits-pca must be 0 (all pixels) or in (kappa, 61]")
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
+    if not args.skip_digits and not args.digits_pca and args.kappa >= 61:
+        ap.error("--kappa must be < 61, the digits' non-constant pixels (or --skip-digits)")
+    if args.seed + 1000 + args.num_sigma2 + args.kappa >= SEED_LIMIT:
+        ap.error(f"--seed must be < 2**63 - {1000 + args.num_sigma2 + args.kappa} (the sweep uses seed + i)")
+    if not args.skip_digits and importlib.util.find_spec("sklearn") is None:
+        ap.error("the digits data set needs scikit-learn (pip install scikit-learn), or pass --skip-digits")
+    if args.mnist is not None:
+        with usage_errors(ap, OSError):
+            check_mnist(args.mnist)
+    out = check_output_folder(
+        ap, "--out", args.out, files=["linear_vae_collapse.json"], figures=["linear_vae_collapse.png"]
+    )
     t0 = time.perf_counter()
 
     datasets = [("random", random_data(args.n_random, args.d_random, args.seed))]

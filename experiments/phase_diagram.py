@@ -19,11 +19,11 @@ from __future__ import annotations
 import argparse
 import sys
 import time
-from pathlib import Path
 
 import numpy as np
 
 import landscape
+from landscape.cli.args import ArgumentParser, check_output_folder, int_at_least, nonnegative_float, seed
 from landscape.common.provenance import save_json
 
 
@@ -57,17 +57,25 @@ def phase(X, kappa, alphas, gammas, restarts, seed, label):
     return grid
 
 
-def main(argv=None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--alphas", type=float, nargs="+", default=list(np.linspace(0.0, 1.0, 6)))
-    ap.add_argument("--num-gammas", type=int, default=16)
-    ap.add_argument("--restarts", type=int, default=4)
-    ap.add_argument("--seed", type=int, default=0)
+def build_parser():
+    ap = ArgumentParser(
+        prog="phase_diagram.py", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    ap.add_argument("--alphas", type=nonnegative_float, nargs="+", default=list(np.linspace(0.0, 1.0, 6)))
+    ap.add_argument("--num-gammas", type=int_at_least(2), default=16)
+    ap.add_argument("--restarts", type=int_at_least(1), default=4)
+    ap.add_argument("--seed", type=seed, default=0)
     ap.add_argument("--digits", action="store_true", help="also run on scikit-learn's digits (κ = 3)")
-    ap.add_argument("--out", default="experiments/out")
+    ap.add_argument("--out", default="experiments/out", help="output folder (created if missing)")
+    return ap
+
+
+def main(argv=None) -> int:
+    ap = build_parser()
     args = ap.parse_args(argv)
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
+    if len(set(args.alphas)) != len(args.alphas):
+        ap.error(f"--alphas must be distinct (the rows of the heatmap), got {args.alphas}")
+    out = check_output_folder(ap, "--out", args.out, files=["phase_diagram.json"], figures=["phase_diagram.png"])
     panels = [("Proposition 1 data + noise", prop1_data(args.seed), 2)]
     if args.digits:
         Xd = digits_data()

@@ -11,8 +11,9 @@ from landscape.cli.args import (
     ArgumentParser,
     add_dataset_args,
     add_output_args,
-    check_at_least,
+    check_dataset_args,
     check_outputs,
+    int_at_least,
     write_outputs,
 )
 
@@ -26,17 +27,19 @@ def build_parser() -> ArgumentParser:
     add_dataset_args(p, kappa=1)
     p.add_argument(
         "--random-directions",
-        type=int,
+        type=int_at_least(0),
         default=2,
         help="random W directions probed besides the affine-descent ones (default 2)",
     )
     p.add_argument(
         "--restarts",
-        type=int,
+        type=int_at_least(0),
         default=0,
         help="also run a multi-start search with this many restarts, and certify each distinct minimum",
     )
-    p.add_argument("--steps", type=int, default=4000, help="Adam steps per restart of the search (default 4000)")
+    p.add_argument(
+        "--steps", type=int_at_least(0), default=4000, help="Adam steps per restart of the search (default 4000)"
+    )
     add_output_args(p, plot="save the profiles and spectra as a PNG")
     return p
 
@@ -44,9 +47,7 @@ def build_parser() -> ArgumentParser:
 def main(argv=None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    check_at_least(parser, "--restarts", args.restarts, 0)
-    check_at_least(parser, "--steps", args.steps, 0)
-    check_at_least(parser, "--random-directions", args.random_directions, 0)
+    check_dataset_args(parser, args)
     check_outputs(parser, args)
 
     import landscape

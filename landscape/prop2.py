@@ -11,9 +11,12 @@ from landscape.cli.args import (
     ArgumentParser,
     add_dataset_args,
     add_output_args,
-    check_at_least,
+    check_dataset_args,
     check_outputs,
     finite_float,
+    int_at_least,
+    nonnegative_float,
+    usage_errors,
     write_outputs,
 )
 
@@ -44,9 +47,11 @@ def build_parser() -> ArgumentParser:
         default=None,
         help="α of the generating decoder of the data set (default: --alpha); compare α's on the same data",
     )
-    p.add_argument("--noise", type=finite_float, default=0.05, help="N(0, noise²) added to the data (default 0.05)")
+    p.add_argument(
+        "--noise", type=nonnegative_float, default=0.05, help="N(0, noise²) added to the data (default 0.05)"
+    )
     p.add_argument("--gammas", default=None, help="LO:HI:NUM, a log-spaced grid (default: from the data)")
-    p.add_argument("--restarts", type=int, default=4, help="fresh restarts per γ (default 4)")
+    p.add_argument("--restarts", type=int_at_least(1), default=4, help="fresh restarts per γ (default 4)")
     add_output_args(p, plot="save active dimensions and Δ(γ) against γ as a PNG")
     return p
 
@@ -54,20 +59,19 @@ def build_parser() -> ArgumentParser:
 def main(argv=None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    check_at_least(parser, "--restarts", args.restarts, 1)
-    if args.noise < 0:
-        parser.error(f"--noise must be >= 0, got {args.noise}")
+    check_dataset_args(parser, args)
+    data_alpha = args.alpha if args.data_alpha is None else args.data_alpha
+    if data_alpha < 0:
+        parser.error(f"--data-alpha must be >= 0, got {data_alpha}")
+    with usage_errors(parser):
+        gammas = None if args.gammas is None else _grid(args.gammas)
     check_outputs(parser, args)
 
     from landscape.analysis.prop2_analysis import analyse_prop2, prop2_data
 
-    try:
-        data_alpha = args.alpha if args.data_alpha is None else args.data_alpha
+    with usage_errors(parser):
         data, X = prop2_data(data_alpha, n=args.n, d=args.d, kappa=args.kappa, seed=args.seed, noise=args.noise)
-        gammas = None if args.gammas is None else _grid(args.gammas)
         result = analyse_prop2(X, args.alpha, kappa=args.kappa, gammas=gammas, restarts=args.restarts, seed=args.seed)
-    except ValueError as err:
-        parser.error(str(err))
     print(result.report())
     payload = {**result.to_dict(), "data": {**data.config(), "noise": args.noise}}
     return write_outputs(args, payload, "landscape.prop2", argv, "plot_prop2", result)

@@ -7,12 +7,12 @@ fails. A module that raises is reported as FAIL with the exception, and the othe
 
 from __future__ import annotations
 
-import argparse
 import importlib
 import time
 import traceback
 from pathlib import Path
 
+from landscape.cli.args import ArgumentParser, check_output_path
 from proofs_numeric import MODULES
 from proofs_numeric._claim import Check, Claim
 
@@ -78,7 +78,7 @@ def _sympy_version() -> str:
 
 
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(
+    parser = ArgumentParser(
         prog="python -m proofs_numeric",
         description="Run every symbolic derivation and numeric check of Propositions 1 and 2; print a table and "
         "write REPORT.md. Exits 1 if any claim fails.",
@@ -87,6 +87,8 @@ def main(argv=None) -> int:
     parser.add_argument("--only", nargs="+", choices=MODULES, metavar="NAME", help=f"run only these: {MODULES}")
     parser.add_argument("--report", default=str(DEFAULT_REPORT), help="where to write REPORT.md ('-': nowhere)")
     args = parser.parse_args(argv)
+    if args.report != "-":
+        check_output_path(parser, "--report", args.report)
     names = args.only or MODULES
     t0 = time.perf_counter()
     claims = []

@@ -12,7 +12,6 @@ claim and exits non-zero on FAIL.
 
 from __future__ import annotations
 
-import argparse
 import math
 import time
 from collections.abc import Callable
@@ -153,7 +152,9 @@ def timed(run: Callable[..., Claim]) -> Callable[..., Claim]:
 
 def main(run: Callable[..., Claim], argv=None) -> int:
     """Command line of one module: run it, print the claim, return 0 on PASS and 1 on FAIL."""
-    parser = argparse.ArgumentParser(description=(run.__doc__ or "").strip().splitlines()[0] if run.__doc__ else None)
+    from landscape.cli.args import ArgumentParser
+
+    parser = ArgumentParser(description=(run.__doc__ or "").strip().splitlines()[0] if run.__doc__ else None)
     parser.add_argument("--fast", action="store_true", help="the small configuration that pytest runs")
     args = parser.parse_args(argv)
     claim = run(fast=args.fast)
