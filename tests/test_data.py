@@ -96,3 +96,25 @@ def test_certify_prop1_validates_and_decomposes_once(monkeypatch):
     cert = landscape.certify_prop1(ds)
     assert cert.verdict == "holds"
     assert counts == {"check_data": 1, "check_not_constant": 1, "decompositions": 1}
+
+
+def test_sweep_gamma_builds_the_data_object_once(monkeypatch):
+    """2G + 1 searches, one `Data`: every search, start and closed form reuses it."""
+    from landscape.core import data as data_mod
+
+    ds = landscape.prop1_dataset(0.0, n=8, d=3, kappa=1, seed=0)
+    built = []
+    original = data_mod.Data.from_array.__func__
+
+    def counting(cls, X, **kw):
+        built.append(np.shape(X))
+        return original(cls, X, **kw)
+
+    monkeypatch.setattr(data_mod.Data, "from_array", classmethod(counting))
+    checks_before = []
+    monkeypatch.setattr(checks, "check_not_constant", lambda X, **kw: checks_before.append(1) or 1.0)
+    sw = landscape.sweep_gamma(ds.X, 0.0, kappa=1, gammas=[0.05, 0.2, 1.0], restarts=2, steps=20,
+                               continuation_steps=5, progress=False)  # fmt: skip
+    assert sw.gammas.size == 3
+    assert built == [(8, 3)]
+    assert len(checks_before) == 1  # the one validation, inside Data.from_array
