@@ -27,6 +27,19 @@ def finite_float(text: str) -> float:
     return x
 
 
+def seed_int(text: str) -> int:
+    """A seed: an integer in [0, 2**63) (as `landscape.common.checks.check_seed`)."""
+    from landscape.common.checks import SEED_LIMIT
+
+    try:
+        x = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected an integer seed, got {text!r}") from None
+    if not 0 <= x < SEED_LIMIT:
+        raise argparse.ArgumentTypeError(f"the seed must be an integer in [0, 2**63), got {text!r}")
+    return x
+
+
 def check_output_path(parser, flag: str, path: str | None, *, figure: bool = False) -> None:
     """Fail before any work if ``path`` cannot be written (or is not a figure format)."""
     if path is None:
@@ -68,7 +81,7 @@ def add_dataset_args(p: argparse.ArgumentParser, *, kappa: int) -> None:
     p.add_argument("--n", type=int, default=20, help="number of data points (default 20)")
     p.add_argument("--d", type=int, default=3, help="data dimension (default 3)")
     p.add_argument("--kappa", type=int, default=kappa, help=f"latent size κ < d (default {kappa})")
-    p.add_argument("--seed", type=int, default=0, help="seed of the data set and the restarts (default 0)")
+    p.add_argument("--seed", type=seed_int, default=0, help="seed of the data set and the restarts (default 0)")
 
 
 def add_output_args(p: argparse.ArgumentParser, *, plot: str) -> None:

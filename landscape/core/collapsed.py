@@ -92,7 +92,7 @@ def collapsed_spectrum(X, kappa: int, alpha: float) -> np.ndarray:
     data = as_data(X)
     n, d = data.shape
     kappa = V.check_kappa(kappa)
-    V.check_alpha(alpha)
+    alpha = V.check_alpha(alpha)
     gbar = float(data.gamma_bar)
     if float(alpha) == 0.0:
         sv = data.singular_values  # min(n, d) values, zeros included
