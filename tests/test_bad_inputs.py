@@ -138,6 +138,7 @@ BAD = [
     *rows("basin_stats", lambda v: L.basin_stats(search_result(), param_tol=v), BAD_TOL, "param_tol"),
     *rows("basin_stats", lambda v: L.basin_stats(search_result(), eps=v), BAD_POS, "eps"),
     *rows("basin_stats", lambda v: L.basin_stats(search_result(), delta=v), BAD_RTOL, "delta"),
+    *rows("basin_stats", lambda v: L.basin_stats(v), [None, X], "SearchResult"),
     *rows("active_dims", lambda v: L.active_dims(P, eps=v), BAD_POS, "eps"),
     *rows("categorize", lambda v: L.categorize(1.0, 1.0, 1, False, gamma_bar=1.0, collapsed_energy=0.0, gamma_ratio=v), BAD_POS, "gamma_ratio"),  # noqa: E501
     *rows("newton_minimize", lambda v: L.newton_minimize(quad, np.ones(2), gtol=v), BAD_TOL, "gtol"),

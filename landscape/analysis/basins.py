@@ -260,6 +260,8 @@ def basin_stats(
         energy_tol (relative) and their canonical decoder parameters (W, b, log γ) to
         param_tol (relative).
     """
+    if not all(hasattr(result, a) for a in ("config", "params", "status", "energy", "gamma_bar")):
+        raise ValueError(f"result must be a landscape.SearchResult (of landscape.search), got {type(result).__name__}.")
     gamma_ratio = V.check_tolerance("gamma_ratio", gamma_ratio)
     energy_tol = V.check_tolerance("energy_tol", energy_tol, allow_zero=True)
     param_tol = V.check_tolerance("param_tol", param_tol, allow_zero=True)
