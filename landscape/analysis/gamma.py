@@ -189,8 +189,7 @@ def sweep_gamma(
     alpha = V.check_alpha(alpha)
     kappa = V.check_kappa(kappa)
     g = _check_grid(gammas)
-    restarts = V.check_size("restarts", restarts, 1)
-    seed = V.check_seed("seed", seed)
+    restarts, seed = V.check_size("restarts", restarts, 1), V.check_seed("seed", seed)
     steps = V.check_size("steps", steps, 0)
     continuation_steps = V.check_size("continuation_steps", continuation_steps, 0)
     G = g.size
@@ -351,10 +350,8 @@ def gamma_thresholds(
     n, d = X.shape
     alpha = V.check_alpha(alpha)
     kappa = V.check_kappa(kappa)
-    restarts = V.check_size("restarts", restarts, 1)
-    seed = V.check_seed("seed", seed)
-    steps = V.check_size("steps", steps, 0)
-    V.check_tolerance("rtol", rtol, below=1)
+    restarts, seed = V.check_size("restarts", restarts, 1), V.check_seed("seed", seed)
+    steps, rtol = V.check_size("steps", steps, 0), V.check_tolerance("rtol", rtol, below=1)
     kl_tol = 1e-9 * n if kl_tol is None else V.check_tolerance("kl_tol", kl_tol)
     if gammas is None:
         lam = X.eigenvalues  # descending
@@ -478,8 +475,7 @@ def prop2_literal(X, alpha, *, kappa: int, gammas, decoder=None, restarts: int =
     alpha = V.check_alpha(alpha)
     kappa = V.check_kappa(kappa)
     g = _check_grid(gammas)
-    restarts = V.check_size("restarts", restarts, 1)
-    seed = V.check_seed("seed", seed)
+    restarts, seed = V.check_size("restarts", restarts, 1), V.check_seed("seed", seed)
     if decoder is None:
         r = search(X, alpha, kappa=kappa, restarts=restarts, seed=seed, progress=False)
         best = r.restart(r.best)
