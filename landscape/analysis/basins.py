@@ -35,6 +35,7 @@ from types import MappingProxyType
 
 import numpy as np
 
+from landscape.common import checks as V
 from landscape.common.results import Result
 from landscape.common.status import CONVERGED, NON_FINITE
 from landscape.core.params import VAEParams
@@ -62,10 +63,8 @@ def kl_per_dim(mu, log_sigma) -> np.ndarray:
 
 def active_dims(params: VAEParams, *, eps: float = 0.01, delta: float = 0.01) -> np.ndarray:
     """Boolean (…, κ): dimension k is active unless KL_ik < ε for ≥ (1 − δ) of the points."""
-    if not (np.isfinite(eps) and eps > 0):
-        raise ValueError(f"eps must be a finite number > 0, got {eps!r}.")
-    if not (np.isfinite(delta) and 0 <= delta < 1):
-        raise ValueError(f"delta must be in [0, 1), got {delta!r}.")
+    V.check_tolerance("eps", eps)
+    V.check_tolerance("delta", delta, allow_zero=True, below=1)
     kl = kl_per_dim(params.mu, params.log_sigma)
     collapsed_frac = np.mean(kl < eps, axis=-2)
     return ~(collapsed_frac >= 1.0 - delta)
@@ -88,6 +87,7 @@ def categorize(
     ``converged`` (per endpoint, optional): stationary endpoints are never
     "reconstructing". ``gamma_fixed``: γ was held fixed, so nothing is reconstructing.
     """
+    gamma_ratio = V.check_tolerance("gamma_ratio", gamma_ratio)
     energy, gamma, active, failed = (np.atleast_1d(np.asarray(a)) for a in (energy, gamma, active, failed))
     ok = ~failed & np.isfinite(energy)
     moving = np.ones(energy.shape, bool) if converged is None else ~np.atleast_1d(np.asarray(converged, bool))
@@ -114,6 +114,8 @@ def canonicalize(params: VAEParams, active, *, alpha: float = 0.0, seed: int = 0
     sign of the largest entry when two entries are close); active dimensions are sorted
     by ‖W_{:,k}‖ in decreasing order and placed first.
     """
+    alpha = V.check_alpha(alpha)
+    seed = V.check_seed("seed", seed)
     W = np.array(params.W, dtype=float)
     mu = np.array(params.mu, dtype=float)
     ls = np.array(params.log_sigma, dtype=float)
@@ -154,7 +156,15 @@ def canonicalize(params: VAEParams, active, *, alpha: float = 0.0, seed: int = 0
 
 
 def wilson_interval(k, n, z: float = 1.959963984540054) -> tuple[float, float]:
-    """The Wilson score interval for a binomial proportion k / n (95% by default)."""
+    """The Wilson score interval for a binomial proportion k / n (95% by default).
+
+    k and n are counts (integers, 0 ≤ k ≤ n), z ≥ 0 the normal quantile; n = 0 gives (0, 1).
+    """
+    n = V.check_size("n", n, 0)
+    k = V.check_size("k", k, 0)
+    if k > n:
+        raise ValueError(f"k must be <= n (k successes out of n trials), got k = {k}, n = {n}.")
+    z = V.check_tolerance("z", z, allow_zero=True)
     if n <= 0:
         return (0.0, 1.0)
     p = k / n
@@ -242,6 +252,11 @@ def basin_stats(
         energy_tol (relative) and their canonical decoder parameters (W, b, log γ) to
         param_tol (relative).
     """
+    if not all(hasattr(result, a) for a in ("config", "params", "status", "energy", "gamma_bar")):
+        raise ValueError(f"result must be a landscape.SearchResult (of landscape.search), got {type(result).__name__}.")
+    gamma_ratio = V.check_tolerance("gamma_ratio", gamma_ratio)
+    energy_tol = V.check_tolerance("energy_tol", energy_tol, allow_zero=True)
+    param_tol = V.check_tolerance("param_tol", param_tol, allow_zero=True)
     eps = result.config.get("eps", 0.01) if eps is None else eps
     delta = result.config.get("delta", 0.01) if delta is None else delta
     act = active_dims(result.params, eps=eps, delta=delta)

@@ -259,6 +259,8 @@ def certify_prop1(
             f"data must be a Prop1Dataset from landscape.datasets.prop1_dataset, got {type(data).__name__}."
         )
     n_random_directions = V.check_size("n_random_directions", n_random_directions, 0)
+    V.check_tolerance("grad_tol", grad_tol, allow_zero=True)
+    V.check_tolerance("spectrum_rtol", spectrum_rtol, allow_zero=True, below=1)
     t0 = time.perf_counter()
     X, kappa, alpha = data.data, data.kappa, data.alpha  # X: the validated Data, built once here
     directions = affine_descent_directions(X, kappa) + random_directions(data.d, kappa, n_random_directions, data.seed)

@@ -78,7 +78,7 @@ def affine_optimum(X, kappa: int, gamma=None) -> VAEParams:
         if not lam[kappa - 1] > g:
             raise ValueError("lambda_kappa <= gamma_ML: the learned-gamma optimum is not unique; pass gamma.")
     else:
-        V.check_gamma(gamma)
+        gamma = V.check_gamma(gamma)
         g = float(gamma)
     active = lam[:kappa] > g
     W = ppca_mle(data, kappa, g).W  # Tipping & Bishop at σ² = γ: column k = u_k (λ_k − γ)^{1/2}, or 0
@@ -148,6 +148,8 @@ class GammaSweep:
 
 
 def _check_grid(gammas) -> np.ndarray:
+    if not V.is_real_dtype(np.asarray(gammas).dtype):
+        raise ValueError(f"gammas must hold real numbers (decoder variances), got dtype {np.asarray(gammas).dtype}.")
     g = np.asarray(gammas, dtype=float)
     if g.ndim != 1 or g.size == 0:
         raise ValueError("gammas must be a non-empty 1-D grid of decoder variances.")
@@ -185,10 +187,12 @@ def sweep_gamma(
     """
     X = as_data(X)  # validated once; every search below reuses it
     n, d = X.shape
-    V.check_alpha(alpha)
+    alpha = V.check_alpha(alpha)
     kappa = V.check_kappa(kappa)
     g = _check_grid(gammas)
-    restarts = V.check_size("restarts", restarts, 1)
+    restarts, seed = V.check_size("restarts", restarts, 1), V.check_seed("seed", seed)
+    steps = V.check_size("steps", steps, 0)
+    continuation_steps = V.check_size("continuation_steps", continuation_steps, 0)
     G = g.size
     # fresh: every γ with the same R starting points, in one computation
     start = init_params(X, kappa, np.arange(restarts), seed, InitScales() if init is None else init)
@@ -345,11 +349,11 @@ def gamma_thresholds(
 
     X = as_data(X)  # validated once; the sweep and every probe reuse it
     n, d = X.shape
-    V.check_alpha(alpha)
+    alpha = V.check_alpha(alpha)
     kappa = V.check_kappa(kappa)
-    if not (np.isfinite(rtol) and 0 < rtol < 1):
-        raise ValueError(f"rtol must be in (0, 1), got {rtol!r}.")
-    kl_tol = 1e-9 * n if kl_tol is None else float(kl_tol)
+    restarts, seed = V.check_size("restarts", restarts, 1), V.check_seed("seed", seed)
+    steps, rtol = V.check_size("steps", steps, 0), V.check_tolerance("rtol", rtol, below=1)
+    kl_tol = 1e-9 * n if kl_tol is None else V.check_tolerance("kl_tol", kl_tol)
     if gammas is None:
         lam = X.eigenvalues  # descending
         gammas = np.geomspace(np.sum(lam) / (20 * d), 3 * lam[0], 25)
@@ -469,9 +473,10 @@ def prop2_literal(X, alpha, *, kappa: int, gammas, decoder=None, restarts: int =
     from landscape.tools.newton import newton_minimize
 
     n, d = V.check_data(X)
-    V.check_alpha(alpha)
+    alpha = V.check_alpha(alpha)
     kappa = V.check_kappa(kappa)
     g = _check_grid(gammas)
+    restarts, seed = V.check_size("restarts", restarts, 1), V.check_seed("seed", seed)
     if decoder is None:
         r = search(X, alpha, kappa=kappa, restarts=restarts, seed=seed, progress=False)
         best = r.restart(r.best)

@@ -245,7 +245,7 @@ def compare_basins(
     t0 = time.perf_counter()
     n, d, kappa, gbar = check_problem(X, alpha, kappa)
     restarts = V.check_size("restarts", restarts, 1)
-    seed = V.check_size("seed", seed, 0)
+    seed = V.check_seed("seed", seed)
     signal_rtol = V.check_positive("signal_rtol", signal_rtol)
     alpha = float(alpha)
     kw = dict(steps=steps, learning_rate=learning_rate, optimizer=optimizer, gtol=gtol, init=init, seed=seed)

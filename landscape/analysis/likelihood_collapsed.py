@@ -258,7 +258,7 @@ def collapsed_likelihood_evidence(
     n, d, kappa, gbar = check_problem(X, alpha, kappa)
     num = V.check_size("num", num, 2)
     n_random = V.check_size("n_random", n_random, 0)
-    seed = V.check_size("seed", seed, 0)
+    seed = V.check_seed("seed", seed)
     resolve_factor = V.check_positive("resolve_factor", resolve_factor)
     alpha = float(alpha)
     Xj = jnp.asarray(X, dtype=jnp.float64)

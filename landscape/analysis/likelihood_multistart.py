@@ -61,7 +61,7 @@ def likelihood_multistart(
     """
     n, d, kappa, _ = check_problem(X, alpha, kappa)
     restarts = V.check_size("restarts", restarts, 1)
-    seed = V.check_size("seed", seed, 0)
+    seed = V.check_seed("seed", seed)
     steps = V.check_size("steps", steps, 0)
     polish_steps = V.check_size("polish_steps", polish_steps, 0)
     chunk_size = V.check_size("chunk_size", chunk_size, 1)

@@ -137,7 +137,9 @@ def affine_descent_directions(X, kappa: int) -> list[Direction]:
 
 def random_directions(d: int, kappa: int, count: int, seed: int) -> list[Direction]:
     """``count`` Gaussian directions in W-space, normalised to ‖U‖_F = 1."""
-    rng = np.random.default_rng(np.random.SeedSequence([int(seed), 7]))
+    d, count = V.check_size("d", d, 1), V.check_size("count", count, 0)
+    kappa, seed = V.check_kappa(kappa), V.check_seed("seed", seed)
+    rng = np.random.default_rng(np.random.SeedSequence([seed, 7]))
     out = []
     for r in range(count):
         U = rng.normal(size=(d, kappa))
@@ -181,8 +183,8 @@ def energy_profile(X, alpha, start: VAEParams, U, ts, *, gamma=None):
     """
     X = data_array(X)
     n, d = X.shape
-    V.check_alpha(alpha)
-    V.check_gamma(gamma)
+    alpha = V.check_alpha(alpha)
+    gamma = V.check_gamma(gamma)
     start = as_float64_params(start)
     kappa = check_params(start, n, d)
     U = np.asarray(U, dtype=float)
@@ -255,8 +257,8 @@ def barrier_profiles(
     """
     data = as_data(X)
     n, d = data.shape
-    V.check_alpha(alpha)
-    V.check_gamma(gamma)
+    alpha = V.check_alpha(alpha)
+    gamma = V.check_gamma(gamma)
     kappa = V.check_kappa(kappa)
     if not directions:
         raise ValueError("directions is empty; pass at least one Direction to probe.")

@@ -124,7 +124,7 @@ def prop1_path(
     if init not in ("profile", "straight"):
         raise ValueError(f"init must be 'profile' or 'straight', got {init!r}.")
     alpha = data.alpha if alpha is None else alpha
-    V.check_alpha(alpha)
+    alpha = V.check_alpha(alpha)
     alpha = float(alpha)
     if alpha == 0:
         raise ValueError(

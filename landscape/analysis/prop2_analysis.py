@@ -58,10 +58,10 @@ def prop2_data(data_alpha, *, n: int, d: int, kappa: int, seed: int = 0, noise: 
     The noise is drawn from ``SeedSequence([seed, 5])``, so the CLI's data set is
     reproducible from the library. Returns ``(dataset, X)``.
     """
-    if not (np.isfinite(noise) and noise >= 0):
-        raise ValueError(f"noise must be a finite number >= 0, got {noise!r}.")
+    noise = V.check_tolerance("noise", noise, allow_zero=True)
+    seed = V.check_seed("seed", seed)
     data: Prop1Dataset = prop1_dataset(data_alpha, n=n, d=d, kappa=kappa, seed=seed)
-    rng = np.random.default_rng(np.random.SeedSequence([int(seed), 5]))
+    rng = np.random.default_rng(np.random.SeedSequence([seed, 5]))
     return data, data.X + noise * rng.normal(size=data.X.shape)
 
 
@@ -77,7 +77,7 @@ def analyse_prop2(X, alpha, *, kappa: int, gammas=None, restarts: int = 4, seed:
     t0 = time.perf_counter()
     X = as_data(X)  # validated once for every step below
     n, d = X.shape
-    V.check_alpha(alpha)
+    alpha = V.check_alpha(alpha)
     kappa = V.check_kappa(kappa)
     gammas = default_gammas(X) if gammas is None else gammas
     th = gamma_thresholds(X, alpha, kappa=kappa, gammas=gammas, restarts=restarts, seed=seed)

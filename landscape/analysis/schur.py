@@ -38,6 +38,7 @@ import jax.numpy as jnp
 import numpy as np
 from jax.flatten_util import ravel_pytree
 
+from landscape.common import checks as V
 from landscape.common.results import Result
 from landscape.core.energy import check_energy_args, energy_objective
 from landscape.core.params import VAEParams
@@ -148,6 +149,14 @@ def _chunks(n, chunk_size):
         yield idx, valid
 
 
+def _check_settings(tol, rtol, singular_rtol, chunk_size, max_retained) -> int:
+    """The tolerances and sizes of `block_inertia` and `schur_inertia`; returns chunk_size."""
+    V.check_zero_tolerance(tol, rtol)
+    V.check_tolerance("singular_rtol", singular_rtol, allow_zero=True, below=1)
+    V.check_size("max_retained", max_retained, 0)
+    return V.check_size("chunk_size", chunk_size, 1)
+
+
 def _haynsworth(A, get_blocks, n, *, tol, rtol, singular_rtol, chunk_size, max_retained):
     """One pass over the points; thresholds that grow during the pass are fixed up exactly.
 
@@ -163,8 +172,6 @@ def _haynsworth(A, get_blocks, n, *, tol, rtol, singular_rtol, chunk_size, max_r
     p = A.shape[0]
     chunk_size = int(min(chunk_size, max(n, 1)))
     a_scale = float(np.max(np.abs(np.linalg.eigvalsh(A)))) if p else 0.0
-    if tol is not None and not (np.isfinite(tol) and tol >= 0):
-        raise ValueError(f"tol must be a finite number >= 0, got {tol!r}.")
 
     def thresholds(d_scale):
         t = rtol * max(a_scale, d_scale) if tol is None else float(tol)
@@ -274,6 +281,10 @@ def block_inertia(
       singular_rtol: D directions with |λ| ≤ max(tol, singular_rtol · max_i ‖D_i‖₂) are
         kept in the retained Schur complement instead of being eliminated.
     """
+    chunk_size = _check_settings(tol, rtol, singular_rtol, chunk_size, max_retained)
+    for name, M in (("A", A), ("B", B), ("D", D)):
+        if np.iscomplexobj(M):
+            raise ValueError(f"{name} must hold real numbers, got a complex array.")
     A = np.asarray(A, dtype=np.float64)
     B = np.asarray(B, dtype=np.float64)
     D = np.asarray(D, dtype=np.float64)
@@ -386,7 +397,7 @@ def hessian_blocks(params: VAEParams, X, alpha, *, gamma=None):
     A: (p, p); B: (n, p, 2κ); D: (n, 2κ, 2κ). Memory O(n p κ): for small and moderate n
     (`schur_inertia` never holds all of B at once).
     """
-    params, X = check_energy_args(params, X, alpha, gamma)
+    params, X, alpha, gamma = check_energy_args(params, X, alpha, gamma)
     A = _theta_hessian(params, X, alpha, gamma)
     B, D = _point_blocks(params, X, alpha, gamma)
     return A, B, D
@@ -418,10 +429,9 @@ def schur_inertia(
       singular_rtol: see `block_inertia`.
       chunk_size: points per compiled chunk (memory ≈ chunk_size · p · 2κ floats).
     """
-    params, X = check_energy_args(params, X, alpha, gamma)
+    params, X, alpha, gamma = check_energy_args(params, X, alpha, gamma)
     n = X.shape[0]
-    if int(chunk_size) < 1:
-        raise ValueError(f"chunk_size must be an integer >= 1, got {chunk_size!r}.")
+    chunk_size = _check_settings(tol, rtol, singular_rtol, chunk_size, max_retained)
     flat, _ = ravel_pytree(params)
     if not bool(jnp.all(jnp.isfinite(flat))):
         raise ValueError("params contains NaN or inf; the Hessian is only defined at a finite point.")

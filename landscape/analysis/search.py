@@ -70,9 +70,10 @@ def init_params(X, kappa: int, indices, seed: int, init: InitScales = InitScales
     data = as_data(X)
     n, d = data.shape
     kappa = V.check_kappa(kappa)
+    seed = V.check_seed("seed", seed)
     gbar = float(data.gamma_bar)
     xbar = jnp.asarray(data.x_mean)
-    base = jax.random.key(int(seed))
+    base = jax.random.key(seed)
     sg = float(np.sqrt(gbar))
 
     return _init_batch(jnp.asarray(indices), base, xbar, gbar, n, d, kappa, init, sg)
@@ -234,18 +235,20 @@ def search(
     """
     data = as_data(X)  # validated once, here
     n, d = data.shape
-    V.check_alpha(alpha)
+    alpha = V.check_alpha(alpha)
     kappa = V.check_kappa(kappa)
     restarts = V.check_size("restarts", restarts, 1)
+    seed = V.check_seed("seed", seed)
     per_restart_gamma = gamma is not None and np.ndim(gamma) == 1
     if per_restart_gamma:
+        V.check_finite("gamma", np.asarray(gamma))  # real numbers (no complex, no bool), finite
         gamma = np.asarray(gamma, dtype=float)
         if gamma.shape != (restarts,):
             raise ValueError(f"gamma as an array needs one value per restart, shape ({restarts},); got {gamma.shape}.")
         if not np.all(np.isfinite(gamma) & (gamma > 0)):
             raise ValueError("gamma values must all be finite and > 0 (decoder variances).")
     else:
-        V.check_gamma(gamma)
+        gamma = V.check_gamma(gamma)
     steps = V.check_size("steps", steps, 0)
     if polish_steps is not None:
         polish_steps = V.check_size("polish_steps", polish_steps, 0)
@@ -254,10 +257,10 @@ def search(
         raise ValueError(f"optimizer must be one of {engine.OPTIMIZERS}, got {optimizer!r}.")
     if precision not in engine.PRECISIONS:
         raise ValueError(f"precision must be 'float64' or 'float32', got {precision!r}.")
-    if not (np.isfinite(learning_rate) and learning_rate > 0):
-        raise ValueError(f"learning_rate must be a finite number > 0, got {learning_rate!r}.")
-    if not (np.isfinite(gtol) and gtol >= 0):
-        raise ValueError(f"gtol must be a finite number >= 0, got {gtol!r}.")
+    V.check_tolerance("learning_rate", learning_rate)
+    V.check_tolerance("gtol", gtol, allow_zero=True)
+    V.check_tolerance("eps", eps)  # the (ε, δ)-collapse of the active counts, checked before the work
+    V.check_tolerance("delta", delta, allow_zero=True, below=1)
     if not isinstance(init, InitScales):
         raise ValueError(f"init must be a landscape.InitScales, got {type(init).__name__}.")
     P_count = d * kappa + d + 1 + 2 * n * kappa

@@ -25,7 +25,7 @@ def _grad(params, X, alpha, gamma):
 
 def gradient(params: VAEParams, X, alpha, *, gamma=None) -> VAEParams:
     """∇L of eq. (5) as a `VAEParams` pytree."""
-    params, X = check_energy_args(params, X, alpha, gamma)
+    params, X, alpha, gamma = check_energy_args(params, X, alpha, gamma)
     return _grad(params, X, alpha, gamma)
 
 
@@ -41,7 +41,7 @@ def hessian(params: VAEParams, X, alpha, *, gamma=None) -> jax.Array:
     Exact (forward-over-reverse autodiff through the closed-form moments), including
     at W = 0. P = dκ + d + 1 + 2nκ; use it for P up to a few thousand.
     """
-    params, X = check_energy_args(params, X, alpha, gamma)
+    params, X, alpha, gamma = check_energy_args(params, X, alpha, gamma)
     return _hessian(params, X, alpha, gamma)
 
 

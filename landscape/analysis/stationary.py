@@ -17,8 +17,9 @@ from dataclasses import replace
 import numpy as np
 from jax.flatten_util import ravel_pytree
 
+from landscape.common import checks as V
 from landscape.core.energy import check_energy_args, energy_objective
-from landscape.tools.certify import LABELS, Mode, StationaryCertificate, certify
+from landscape.tools.certify import LABELS, Mode, StationaryCertificate, certify, check_certify_settings
 from landscape.tools.inertia import DEFAULT_RTOL
 
 __all__ = ["Mode", "StationaryCertificate", "certify", "certify_stationary", "certify_minima", "LABELS"]
@@ -48,7 +49,9 @@ def certify_stationary(
     spectrum); ``method`` is "haynsworth+lanczos" and ``details`` {"schur": …,
     "lanczos": …}. See `certify` for the other arguments.
     """
-    params, X = check_energy_args(params, X, alpha, gamma)
+    params, X, alpha, gamma = check_energy_args(params, X, alpha, gamma)
+    check_certify_settings(gtol, rtol, tol, flat_rtol, max_modes, slice_radius, lanczos_steps, seed)
+    V.check_size("dense_max", dense_max, 0)
     flat, _ = ravel_pytree(params)
     args = (X, alpha, gamma)
     common = dict(gtol=gtol, flat_rtol=flat_rtol, max_modes=max_modes, slice_radius=slice_radius)

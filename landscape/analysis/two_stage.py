@@ -149,7 +149,7 @@ def two_stage_fit(
     t0 = time.perf_counter()
     n, d, kappa, _ = check_problem(X, alpha, kappa)
     restarts = V.check_size("restarts", restarts, 1)
-    seed = V.check_size("seed", seed, 0)
+    seed = V.check_seed("seed", seed)
     if comparison is None:
         comparison = compare_basins(X, alpha, kappa, restarts, seed, **kwargs)
     elif kwargs:

@@ -20,34 +20,61 @@ def concrete(x):
     return np.asarray(x)
 
 
+def is_real_dtype(dtype) -> bool:
+    """An integer or floating dtype (not bool, not complex, not object)."""
+    return dtype != np.bool_ and (np.issubdtype(dtype, np.integer) or np.issubdtype(dtype, np.floating))
+
+
+def as_real(x):
+    """A number as the float computations need: an integer becomes a float, anything else is unchanged.
+
+    A Python or NumPy integer becomes a Python float (weakly typed under ``jit``, like a float
+    literal, so it never promotes a float32 computation); an integer array or tracer becomes
+    ``x + 0.0``. Floats are returned as given, so valid float inputs give the same numbers.
+    Integers must become floats before autodiff: JAX gives an integer argument a ``float0``
+    tangent, which the closed-form derivatives of eq. (5) (`landscape.core.moments`) cannot use.
+    """
+    if isinstance(x, (int, np.integer)) and not isinstance(x, (bool, np.bool_)):
+        return float(x)
+    dtype = getattr(x, "dtype", None)
+    if dtype is not None and dtype != np.bool_ and np.issubdtype(dtype, np.integer):
+        return x + 0.0
+    return x
+
+
 def _check_number(name, x, hint):
-    if isinstance(x, (bool, np.bool_)):
+    if isinstance(x, (bool, np.bool_)) or x.dtype == np.bool_:
         raise ValueError(f"{name} must be a number, got the boolean {x!r}; {hint}")
-    if not np.issubdtype(x.dtype, np.number):
+    if np.issubdtype(x.dtype, np.complexfloating):
+        raise ValueError(f"{name} must be a real number, got the complex {x!r}; {hint}")
+    if not is_real_dtype(x.dtype):
         raise ValueError(f"{name} must be a number, got {x!r} of type {x.dtype}; {hint}")
 
 
-def check_alpha(alpha) -> None:
+def check_alpha(alpha):
+    """α ≥ 0, finite, a real scalar; returns it, an integer as a float (`as_real`)."""
     if isinstance(alpha, (bool, np.bool_)):
         raise ValueError(f"alpha must be a finite number >= 0, got the boolean {alpha!r}.")
     a = concrete(alpha)
     if a is None:
-        return
+        return as_real(alpha)
     _check_number("alpha", a, "pass a float >= 0 (0 is the affine decoder).")
     if a.ndim != 0:
         raise ValueError(f"alpha must be a scalar, got an array of shape {a.shape}.")
     if not np.isfinite(a) or a < 0:
         raise ValueError(f"alpha must be a finite number >= 0 (alpha = 0 is the affine decoder), got {float(a)!r}.")
+    return as_real(alpha)
 
 
-def check_gamma(gamma) -> None:
+def check_gamma(gamma):
+    """γ > 0, finite, a real scalar, or None (learned); returns it, an integer as a float (`as_real`)."""
     if gamma is None:
-        return
+        return None
     if isinstance(gamma, (bool, np.bool_)):
         raise ValueError(f"gamma must be a finite number > 0, got the boolean {gamma!r}.")
     g = concrete(gamma)
     if g is None:
-        return
+        return as_real(gamma)
     _check_number("gamma", g, "pass a float > 0, or gamma=None to learn it.")
     if g.ndim != 0:
         raise ValueError(f"gamma must be a scalar, got an array of shape {g.shape}.")
@@ -56,6 +83,7 @@ def check_gamma(gamma) -> None:
             f"gamma must be a finite number > 0 (it is the decoder variance), got {float(g)!r}; "
             "pass gamma=None to learn it through log_gamma."
         )
+    return as_real(gamma)
 
 
 def check_kappa(kappa, d: int | None = None, *, strict_below_d: bool = False) -> int:
@@ -72,11 +100,61 @@ def check_kappa(kappa, d: int | None = None, *, strict_below_d: bool = False) ->
 
 
 def check_size(name: str, value, minimum: int) -> int:
+    """A count: a Python or NumPy integer >= ``minimum``; returns it as int (a tracer is returned unchecked)."""
+    if isinstance(value, jax.core.Tracer):
+        return value
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
         raise ValueError(f"{name} must be an integer >= {minimum}, got {value!r}.")
     if value < minimum:
         raise ValueError(f"{name} must be >= {minimum}, got {value}.")
     return int(value)
+
+
+SEED_LIMIT = 2**63  # seeds are integers in [0, 2**63): JAX's and NumPy's keys take them without overflow
+
+
+def check_seed(name: str, value) -> int:
+    """A seed: a Python or NumPy integer in [0, 2**63); returns it as int (no bool, no float)."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)):
+        raise ValueError(f"{name} must be an integer seed in [0, 2**63), got {value!r} ({type(value).__name__}).")
+    if not 0 <= int(value) < SEED_LIMIT:
+        raise ValueError(f"{name} must be an integer seed in [0, 2**63), got {int(value)}.")
+    return int(value)
+
+
+def _real_scalar(name: str, value, what: str) -> float:
+    """A Python or NumPy real number, or a real 0-d array, as a float (no bool, no complex)."""
+    scalar = isinstance(value, (int, float, np.integer, np.floating))
+    array = hasattr(value, "dtype") and np.ndim(value) == 0 and is_real_dtype(value.dtype)
+    if isinstance(value, (bool, np.bool_)) or not (scalar or array):
+        raise ValueError(f"{name} must be {what}, got {value!r} ({type(value).__name__}).")
+    return float(value)
+
+
+def check_tolerance(name: str, value, *, allow_zero: bool = False, below: float | None = None):
+    """A tolerance: a finite real number > 0 (``allow_zero``: >= 0), and < ``below`` if given; returns a float.
+
+    A tracer (under ``jit``) is returned unchecked.
+    """
+    if isinstance(value, jax.core.Tracer):
+        return value
+    low = ">= 0" if allow_zero else "> 0"
+    what = f"a finite number {low}" + ("" if below is None else f" and < {below:g}")
+    x = _real_scalar(name, value, what)
+    if not math.isfinite(x) or x < 0 or (x == 0 and not allow_zero) or (below is not None and x >= below):
+        raise ValueError(f"{name} must be {what}, got {value!r}.")
+    return x
+
+
+def check_optional_tolerance(name: str, value, **kwargs) -> float | None:
+    """`check_tolerance`, or None (a default that is computed later)."""
+    return None if value is None else check_tolerance(name, value, **kwargs)
+
+
+def check_zero_tolerance(tol, rtol) -> None:
+    """An inertia's zero tolerance: ``tol`` None or a finite number >= 0, ``rtol`` a finite number in [0, 1)."""
+    check_optional_tolerance("tol", tol, allow_zero=True)
+    check_tolerance("rtol", rtol, allow_zero=True, below=1)
 
 
 def check_positive(name: str, value) -> float:
@@ -95,7 +173,7 @@ def check_data(X, *, name: str = "X"):
         raise ValueError(f"{name} must be a 2-D array of shape (n, d), one row per data point; got shape {shape}.")
     n, d = shape
     x = concrete(X)
-    if x is not None and not (np.issubdtype(x.dtype, np.floating) or np.issubdtype(x.dtype, np.integer)):
+    if x is not None and not is_real_dtype(x.dtype):
         raise ValueError(f"{name} must hold real numbers, got dtype {x.dtype}.")
     if n == 0 or d == 0:
         raise ValueError(f"{name} is empty (shape {shape}); it needs n >= 2 rows and d >= 1 columns.")
@@ -154,7 +232,7 @@ def check_finite(name: str, a) -> None:
     x = concrete(a)
     if x is None:
         return
-    if not np.issubdtype(x.dtype, np.number):
+    if not is_real_dtype(x.dtype):
         raise ValueError(f"{name} must hold real numbers, got dtype {x.dtype}.")
     if not np.all(np.isfinite(x)):
         raise ValueError(f"{name} contains NaN or inf entries.")
@@ -172,8 +250,8 @@ def check_positive_scalar(name: str, value, hint: str = "") -> float | None:
     x = concrete(value)
     if x is None:
         return None
-    if not np.issubdtype(x.dtype, np.number):
-        raise ValueError(f"{name} must be a number, got {value!r}.{hint}")
+    if not is_real_dtype(x.dtype):
+        raise ValueError(f"{name} must be a real number, got {value!r}.{hint}")
     if not np.isfinite(x) or x <= 0:
         raise ValueError(f"{name} must be a finite number > 0, got {float(x)!r}.{hint}")
     return float(x)
@@ -209,7 +287,7 @@ def check_eigenvalues(eigenvalues, *, name: str = "eigenvalues", sort: bool = Tr
     lam = np.asarray(eigenvalues)
     if lam.ndim != 1 or lam.size == 0:
         raise ValueError(f"{name} must be a non-empty 1-D array (the eigenvalues of S), got shape {lam.shape}.")
-    if not np.issubdtype(lam.dtype, np.number) or lam.dtype == np.bool_:
+    if not is_real_dtype(lam.dtype):
         raise ValueError(f"{name} must hold real numbers, got dtype {lam.dtype}.")
     lam = lam.astype(np.float64)
     if not np.all(np.isfinite(lam)):

@@ -64,7 +64,11 @@ def collapsed_energy(X, kappa: int) -> float:
 def trivial_energy(X, kappa: int, gamma) -> np.ndarray:
     """L_triv(γ) = n(d log γ + tr S / γ) + nκ: W = 0, b = x̄, q = p(z) at fixed γ (MATH.md §6)."""
     data = as_data(X)
-    g = np.asarray(gamma, dtype=float)
+    kappa = V.check_kappa(kappa)
+    g = np.asarray(gamma)
+    if not V.is_real_dtype(g.dtype) or not np.all(np.isfinite(g) & (g > 0)):
+        raise ValueError(f"gamma must hold finite numbers > 0 (decoder variances), got {gamma!r}.")
+    g = g.astype(float)
     return data.n * (data.d * np.log(g) + np.trace(data.S) / g) + data.n * kappa
 
 
@@ -94,7 +98,7 @@ def collapsed_spectrum(X, kappa: int, alpha: float) -> np.ndarray:
     data = as_data(X)
     n, d = data.shape
     kappa = V.check_kappa(kappa)
-    V.check_alpha(alpha)
+    alpha = V.check_alpha(alpha)
     gbar = float(data.gamma_bar)
     if float(alpha) == 0.0:
         sv = data.singular_values  # min(n, d) values, zeros included

@@ -126,17 +126,13 @@ def prop1_dataset(
       in the dead zone, which tiny n makes possible) is redrawn from the same seed's
       next stream; ``ValueError`` if 100 draws in a row are constant.
     """
-    V.check_alpha(alpha)
+    alpha = V.check_alpha(alpha)
     n = V.check_size("n", n, 2)
     d = V.check_size("d", d, 2)
     kappa = V.check_kappa(kappa, d, strict_below_d=True)
-    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
-        raise ValueError(f"seed must be an integer >= 0, got {seed!r}.")
+    seed = V.check_seed("seed", seed)
     alpha = float(alpha)
-    if scale is None:
-        scale = 1.0 + alpha
-    if not np.isfinite(scale) or scale <= 0:
-        raise ValueError(f"scale must be a finite number > 0, got {scale!r}.")
+    scale = 1.0 + alpha if scale is None else V.check_tolerance("scale", scale)
     # A draw whose every pre-activation falls in the dead zone |u| ≤ α is constant
     # (possible for tiny n); such a draw is replaced by the next one of the same seed.
     for attempt in range(_MAX_ATTEMPTS):

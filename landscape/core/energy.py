@@ -57,8 +57,10 @@ def energy_objective(params: VAEParams, X, alpha, gamma=None) -> jax.Array:
 
     The same function as `energy`, so it can be traced with any arguments (use `energy`
     for checked, one-off evaluations) and handed to the generic tools (`landscape.tools`).
-    Pass ``args = (X, alpha, gamma)``, with ``gamma=None`` for a learned γ.
+    Pass ``args = (X, alpha, gamma)``, with ``gamma=None`` for a learned γ. An integer α or γ
+    is taken as a float (`landscape.common.checks.as_real`), so that it can be differentiated.
     """
+    alpha, gamma = V.as_real(alpha), V.as_real(gamma)
     n, d = X.shape
     log_g = _log_gamma(params, gamma)
     return expected_sq_error_unchecked(params, X, alpha) * jnp.exp(-log_g) + n * d * log_g + _kl_terms(params)
@@ -68,18 +70,20 @@ _energy = energy_objective  # the name used inside this module and by the benchm
 
 
 def check_energy_args(params, X, alpha, gamma):
-    """Validate the public functions' arguments; returns (params, X) as float64 arrays.
+    """Validate the public functions' arguments; returns (params, X, alpha, gamma) to compute with.
 
-    The public functions compute in float64 whatever the inputs' dtype: float32 cannot
-    resolve the quantities this library certifies (gradients of 1e-14, barriers of 1e-9).
+    params and X come back as float64 arrays, an integer α or γ as a float (`V.check_alpha`,
+    `V.check_gamma`): callers must use the returned values. The public functions compute in
+    float64 whatever the inputs' dtype: float32 cannot resolve the quantities this library
+    certifies (gradients of 1e-14, barriers of 1e-9).
     """
     X = data_array(X)  # an array is checked here; a `Data` was checked when it was built
     n, d = X.shape
-    V.check_alpha(alpha)
-    V.check_gamma(gamma)
+    alpha = V.check_alpha(alpha)
+    gamma = V.check_gamma(gamma)
     params = as_float64_params(params)
     check_params(params, n, d)
-    return params, X
+    return params, X, alpha, gamma
 
 
 def energy(params: VAEParams, X, alpha, *, gamma=None) -> jax.Array:
@@ -96,19 +100,19 @@ def energy(params: VAEParams, X, alpha, *, gamma=None) -> jax.Array:
       L as a float64 scalar. Jittable, vmappable and differentiable to second order;
       exact at W = 0 (MATH.md §2).
     """
-    params, X = check_energy_args(params, X, alpha, gamma)
+    params, X, alpha, gamma = check_energy_args(params, X, alpha, gamma)
     return _energy(params, X, alpha, gamma)
 
 
 def expected_sq_error(params: VAEParams, X, alpha) -> jax.Array:
     """Σ_i E_q‖x_i − π_α(Wz) − b‖², the reconstruction error of eq. (9) times nd."""
-    params, X = check_energy_args(params, X, alpha, None)
+    params, X, alpha, _ = check_energy_args(params, X, alpha, None)
     return expected_sq_error_unchecked(params, X, alpha)
 
 
 def energy_terms(params: VAEParams, X, alpha, *, gamma=None) -> dict:
     """The three parts of eq. (5): reconstruction / γ, nd log γ, and the KL part."""
-    params, X = check_energy_args(params, X, alpha, gamma)
+    params, X, alpha, gamma = check_energy_args(params, X, alpha, gamma)
     n, d = X.shape
     log_g = _log_gamma(params, gamma)
     return {
@@ -136,7 +140,7 @@ def energy_mc_samples(params: VAEParams, X, alpha, key, *, num_samples: int, gam
     Their mean is `energy_mc`; their standard deviation / √num_samples is its
     standard error.
     """
-    params, X = check_energy_args(params, X, alpha, gamma)
+    params, X, alpha, gamma = check_energy_args(params, X, alpha, gamma)
     V.check_size("num_samples", num_samples, 1)
     return _energy_mc_samples(params, X, alpha, key, num_samples, gamma)
 

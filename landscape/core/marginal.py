@@ -236,7 +236,7 @@ def log_marginal(
         or γ = exp(log_gamma) not finite and positive.
     """
     n, d = V.check_points(X)
-    V.check_alpha(alpha)
+    alpha = V.check_alpha(alpha)
     theta, kappa = check_theta(theta, d)
     V.check_size("levels", levels, 3)
     V.check_size("order", order, 3)

@@ -44,6 +44,9 @@ def as_float64_params(params) -> VAEParams:
     """``params`` with every field a float64 array (lists and float32 are converted)."""
     if not isinstance(params, VAEParams):
         raise ValueError(f"params must be a landscape.VAEParams, got {type(params).__name__}.")
+    for field, a in zip(params._fields, params, strict=True):
+        if np.iscomplexobj(a):
+            raise ValueError(f"params.{field} must hold real numbers, got a complex array.")
     try:
         return VAEParams(*(jax.numpy.asarray(a, dtype=jax.numpy.float64) for a in params))
     except (TypeError, ValueError) as err:

@@ -36,13 +36,14 @@ import jax.numpy as jnp
 import numpy as np
 from jax.flatten_util import ravel_pytree
 
+from landscape.common import checks
 from landscape.common.results import Result
 from landscape.tools.blocks import block_shares
 from landscape.tools.inertia import DEFAULT_RTOL, inertia
 from landscape.tools.lanczos import lanczos
 from landscape.tools.operator import CurvatureOperator, check_finite_params, dense_hessian, hvp, to_dense
 
-__all__ = ["Mode", "StationaryCertificate", "certify", "LABELS"]
+__all__ = ["Mode", "StationaryCertificate", "certify", "check_certify_settings", "LABELS"]
 
 LABELS = ("strict_min", "strict_saddle", "degenerate", "not_stationary")
 
@@ -155,6 +156,17 @@ def _hvp_at(f, params, args, v):
     return hvp(f, params, args)(v)
 
 
+def check_certify_settings(gtol, rtol, tol, flat_rtol, max_modes, slice_radius, lanczos_steps, seed) -> None:
+    """The settings `certify` and `certify_stationary` share: tolerances, counts and the seed."""
+    checks.check_tolerance("gtol", gtol, allow_zero=True)
+    checks.check_zero_tolerance(tol, rtol)
+    checks.check_tolerance("flat_rtol", flat_rtol, allow_zero=True)
+    checks.check_size("max_modes", max_modes, 1)
+    checks.check_tolerance("slice_radius", slice_radius)
+    checks.check_size("lanczos_steps", lanczos_steps, 1)
+    checks.check_seed("seed", seed)
+
+
 def certify(
     f,
     params,
@@ -193,6 +205,8 @@ def certify(
       operator: the curvature to certify with, in ``ravel_pytree(params)`` order (default
         the Hessian of f, `hessian_operator`); e.g. a structured or Gauss–Newton operator.
     """
+    check_certify_settings(gtol, rtol, tol, flat_rtol, max_modes, slice_radius, lanczos_steps, seed)
+    checks.check_optional_tolerance("slice_tol", slice_tol, allow_zero=True)
     check_finite_params(params)
     flat, _ = ravel_pytree(params)
     if operator is not None and operator.size != flat.size:

@@ -16,6 +16,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from landscape.common import checks as V
 from landscape.common.results import Result
 from landscape.tools.lanczos import check_num_steps, lanczos_basis, tridiagonal
 from landscape.tools.operator import as_operator
@@ -95,12 +96,13 @@ def spectral_density(
     quadrature nodes and the squared first components of its eigenvectors the weights.
     Probes run one after another (memory num_steps · P).
     """
+    num_probes = V.check_size("num_probes", num_probes, 1)
+    seed = V.check_seed("seed", seed)
+    V.check_tolerance("breakdown_rtol", breakdown_rtol, below=1)
     op = as_operator(f, params, args)
     P = op.size
     m = check_num_steps(num_steps, P, 80)
-    if int(num_probes) != num_probes or num_probes < 1:
-        raise ValueError(f"num_probes must be an integer >= 1, got {num_probes!r}.")
-    key = jax.random.PRNGKey(int(seed))
+    key = jax.random.PRNGKey(seed)
     signs = jax.random.rademacher(jax.random.fold_in(key, 10**6), (int(num_probes), P), dtype=op.dtype)
     probes = signs / np.sqrt(P)
     nodes, weights = _slq(op.build, op.data, probes, key, m, float(breakdown_rtol))

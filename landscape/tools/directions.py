@@ -15,6 +15,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from landscape.common import checks as V
 from landscape.common.results import Result
 from landscape.tools.flat import Spec, as_tree, params_type, ravel, same_structure
 
@@ -72,9 +73,8 @@ def _key(key_or_seed):
     if isinstance(key_or_seed, (bool, np.bool_)):
         raise ValueError(f"key_or_seed must be an integer seed >= 0 or a jax.random key, got {key_or_seed!r}.")
     if isinstance(key_or_seed, (int, np.integer)):
-        if key_or_seed < 0:
-            raise ValueError(f"key_or_seed must be an integer seed >= 0 or a jax.random key, got {key_or_seed}.")
-        return jax.random.key(int(key_or_seed)), int(key_or_seed)
+        seed = V.with_hint("(Or pass a jax.random key.)", V.check_seed, "key_or_seed", key_or_seed)
+        return jax.random.key(seed), seed
     key = key_or_seed
     if isinstance(key, jax.Array) and jnp.issubdtype(key.dtype, jax.dtypes.prng_key) and key.shape == ():
         return key, None

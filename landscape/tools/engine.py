@@ -245,10 +245,8 @@ def run(
         raise ValueError(f"optimizer must be one of {OPTIMIZERS}, got {optimizer!r}.")
     if precision not in PRECISIONS:
         raise ValueError(f"precision must be 'float64' or 'float32', got {precision!r}.")
-    if not (np.isfinite(learning_rate) and learning_rate > 0):
-        raise ValueError(f"learning_rate must be a finite number > 0, got {learning_rate!r}.")
-    if not (np.isfinite(gtol) and gtol >= 0):
-        raise ValueError(f"gtol must be a finite number >= 0, got {gtol!r}.")
+    V.check_tolerance("learning_rate", learning_rate)
+    V.check_tolerance("gtol", gtol, allow_zero=True)
     args = tuple(args)
     batched_args = (False,) * len(args) if batched_args is None else tuple(bool(b) for b in batched_args)
     if len(batched_args) != len(args):

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from landscape.common import checks as V
 from landscape.common.results import Result
 
 __all__ = ["DEFAULT_RTOL", "Spectrum", "inertia"]
@@ -61,6 +62,9 @@ def inertia(H, *, tol: float | None = None, rtol: float = DEFAULT_RTOL, eigenvec
       rtol: relative zero tolerance used when ``tol`` is None.
       eigenvectors: keep the eigenvectors in the result.
     """
+    V.check_zero_tolerance(tol, rtol)
+    if np.iscomplexobj(H):
+        raise ValueError("H must be a real symmetric matrix, got a complex array.")
     H = np.asarray(H, dtype=np.float64)
     if H.ndim != 2 or H.shape[0] != H.shape[1]:
         raise ValueError(f"H must be a square matrix, got shape {H.shape}.")
@@ -73,8 +77,6 @@ def inertia(H, *, tol: float | None = None, rtol: float = DEFAULT_RTOL, eigenvec
         lam, vec = np.linalg.eigvalsh(H), None
     if tol is None:
         tol = rtol * float(np.max(np.abs(lam))) if lam.size else 0.0
-    elif not np.isfinite(tol) or tol < 0:
-        raise ValueError(f"tol must be a finite number >= 0, got {tol!r}.")
     return Spectrum(
         eigenvalues=lam,
         tol=float(tol),

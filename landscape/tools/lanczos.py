@@ -26,6 +26,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from landscape.common import checks
 from landscape.common.results import Result
 from landscape.tools.operator import as_operator
 
@@ -159,9 +160,7 @@ class LanczosResult(Result):
 
 def check_num_steps(num_steps, P, default):
     """The Krylov dimension: ``num_steps`` (or ``default``) capped at P; an integer >= 1."""
-    m = default if num_steps is None else num_steps
-    if int(m) != m or m < 1:
-        raise ValueError(f"num_steps must be an integer >= 1, got {num_steps!r}.")
+    m = default if num_steps is None else checks.check_size("num_steps", num_steps, 1)
     return int(min(m, P))
 
 
@@ -200,14 +199,16 @@ def lanczos(
       rtol: a pair is converged when its residual ≤ rtol · max|Ritz value|.
       breakdown_rtol: β_j below this (relative) is an invariant subspace.
     """
+    k = checks.check_size("k", k, 1)
+    seed = checks.check_seed("seed", seed)
+    checks.check_tolerance("rtol", rtol)
+    checks.check_tolerance("breakdown_rtol", breakdown_rtol, below=1)
     op = as_operator(f, params, args)
     P = op.size
-    m = check_num_steps(num_steps, P, max(100, 4 * int(k)))
-    if int(k) != k or k < 1 or 2 * k > m:
+    m = check_num_steps(num_steps, P, max(100, 4 * k))
+    if 2 * k > m:
         raise ValueError(f"k must be an integer with 1 <= k and 2k <= num_steps (= {m}); got k = {k!r}.")
-    if not (np.isfinite(rtol) and rtol > 0):
-        raise ValueError(f"rtol must be a finite number > 0, got {rtol!r}.")
-    key = jax.random.PRNGKey(int(seed))
+    key = jax.random.PRNGKey(seed)
     v0 = jax.random.normal(jax.random.fold_in(key, 10**6), (P,), dtype=op.dtype)
     theta, lam, V, res = _lanczos(op.build, op.data, v0, key, m, int(k), float(breakdown_rtol))
     theta, lam, V, res = (np.asarray(a) for a in (theta, lam, V, res))

@@ -175,6 +175,7 @@ def multistart(
     if not callable(init):
         raise ValueError(f"init must be a callable init(key) -> params, got {type(init).__name__}.")
     restarts = V.check_size("restarts", restarts, 1)
+    seed = V.check_seed("seed", seed)
     args = tuple(args)
     probe = jax.eval_shape(init, jax.random.key(0))
     size = sum(int(np.prod(a.shape)) for a in jax.tree.leaves(probe))
@@ -190,7 +191,7 @@ def multistart(
     args64 = jax.tree.map(
         lambda a: jnp.asarray(a, jnp.float64) if np.issubdtype(np.asarray(a).dtype, np.floating) else a, args
     )
-    base = jax.random.key(int(seed))
+    base = jax.random.key(seed)
     out = engine.run(
         f,
         lambda idx: _starts(base, jnp.asarray(idx), init=init),

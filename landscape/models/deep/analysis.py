@@ -42,6 +42,7 @@ import jax.numpy as jnp
 import numpy as np
 from flax import nnx
 
+from landscape.common import checks as V
 from landscape.common.results import Result
 from landscape.models.deep.collapsed import antithetic_normal, cubature_rule
 from landscape.models.deep.data import check_training_data
@@ -117,6 +118,7 @@ def evaluate_vae(graphdef, state, X, *, pairs: int = 16, seed: int = 0) -> dict:
     """Float64 metrics of a trained `DeepVAE` on X (module docstring); MC over ``pairs`` antithetic pairs."""
     X = check_training_data(X)
     n, d = X.shape
+    pairs, seed = V.check_size("pairs", pairs, 1), V.check_seed("seed", seed)
     s64 = cast_state(state, "float64")
     model = nnx.merge(graphdef, s64)
     latent = model.encoder.mu.out_features
@@ -261,6 +263,7 @@ def gamma_prime(
     n, d = X.shape
     if isinstance(latent, bool) or not isinstance(latent, (int, np.integer)) or latent < 1:
         raise ValueError(f"latent must be an integer >= 1 (κ), got {latent!r}.")
+    seed = V.check_seed("seed", seed)
     Xj = jnp.asarray(X)
     gbar = float(np.mean((X - X.mean(0)) ** 2))
     if rule == "mc":

@@ -27,6 +27,7 @@ import jax.numpy as jnp
 import numpy as np
 from flax import nnx
 
+from landscape.common import checks as V
 from landscape.models.deep.data import check_training_data
 from landscape.models.deep.models import ACTIVATIONS, DeepVAE, check_activation, check_architecture, dtype_of
 
@@ -84,6 +85,7 @@ def collapsed_vae(
     """
     X = check_training_data(X)
     depth, width, latent = check_architecture(depth, width, latent, X.shape[1])
+    seed = V.check_seed("seed", seed)
     if not (isinstance(margin, (int, float)) and math.isfinite(margin) and margin > 0):
         raise ValueError(f"margin must be a finite number > 0 (distance from the ReLU kink), got {margin!r}.")
     n, d = X.shape

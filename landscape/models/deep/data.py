@@ -71,7 +71,7 @@ def load_digits(n: int | None = None, *, seed: int = 0) -> np.ndarray:
 def _subset(X: np.ndarray, n: int | None, seed: int) -> np.ndarray:
     if n is None:
         return X
-    n = V.check_size("n", n, 2)
+    n, seed = V.check_size("n", n, 2), V.check_seed("seed", seed)
     if n > X.shape[0]:
         raise ValueError(f"n must be at most the number of data points ({X.shape[0]}), got {n}.")
     rng = np.random.default_rng(np.random.SeedSequence([seed, 7]))

@@ -23,6 +23,8 @@ import jax.numpy as jnp
 import numpy as np
 from flax import nnx
 
+from landscape.common import checks as V
+
 __all__ = [
     "PAPER_DEPTHS",
     "PAPER_WIDTH",
@@ -210,7 +212,7 @@ def make_model(
     """
     if kind not in KINDS:
         raise ValueError(f"kind must be one of {KINDS}, got {kind!r}.")
-    rngs = nnx.Rngs(params=jax.random.fold_in(jax.random.PRNGKey(int(seed)), 0))
+    rngs = nnx.Rngs(params=jax.random.fold_in(jax.random.PRNGKey(V.check_seed("seed", seed)), 0))
     kw = {"depth": depth, "width": width, "latent": latent, "param_dtype": dtype_of(dtype), "rngs": rngs}
     kw["activation"] = activation
     return DeepAE(d, **kw) if kind == "ae" else DeepVAE(d, gamma=gamma, **kw)

@@ -185,8 +185,8 @@ def train(X, config: TrainConfig, seeds=(0,), *, vectorize: bool = True, progres
     if not isinstance(config, TrainConfig):
         raise ValueError(f"config must be a landscape.deep.TrainConfig, got {type(config).__name__}.")
     X64 = check_training_data(X)
-    seeds = tuple(int(s) for s in np.atleast_1d(np.asarray(seeds)))
-    if not seeds or any(s < 0 for s in seeds) or len(set(seeds)) != len(seeds):
+    seeds = tuple(V.check_seed("seeds", s) for s in ((seeds,) if np.ndim(seeds) == 0 else seeds))
+    if not seeds or len(set(seeds)) != len(seeds):
         raise ValueError(f"seeds must be distinct integers >= 0, at least one; got {seeds!r}.")
     n, d = X64.shape
     dt = dtype_of(config.dtype)

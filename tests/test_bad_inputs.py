@@ -1,0 +1,317 @@
+"""Bad inputs to the public API: one table, one ValueError naming the argument per row (issue 18).
+
+Each row of `BAD` is ``(public function, call, bad value, expected error match)``: ``call(value)``
+must raise ``ValueError`` whose message matches. A new public function is one more row. The
+problems are tiny (n = 6, d = 3, κ = 1) and nearly every check fires before anything compiles.
+
+The positive tests below pin what the checks must let through: an integer α (Python or NumPy)
+gives the same numbers, bit for bit, as the float α in every derivative function, and NumPy
+integer seeds and the largest seed 2**63 − 1 work wherever a seed is accepted.
+"""
+
+import functools
+import math
+
+import jax
+import numpy as np
+import pytest
+
+import landscape as L
+from landscape import energy_objective as F
+
+NAN, INF = math.nan, math.inf
+DS = L.prop1_dataset(1.0, n=6, d=3, kappa=1, seed=0)
+X = DS.X
+A = 1.0  # a valid α
+P0 = L.collapsed_point(X, 1)
+P = P0._replace(W=np.asarray(P0.W) + 0.1, mu=np.asarray(P0.mu) + 0.1 * np.arange(6.0).reshape(6, 1))
+TH = L.collapsed_theta(X, 1)
+H = np.diag([2.0, 1.0, -1.0])
+BLOCKS = (np.eye(2), np.zeros((3, 2, 1)), np.ones((3, 1, 1)))
+GAMMAS = [0.5, 1.0, 2.0]
+U = np.ones((3, 1)) / np.sqrt(3.0)
+SEEDS = [-1, 2**63, 2**64, True, np.bool_(True), 1.5, np.float64(2.0), "0", None]
+BAD_TOL = [NAN, INF, -1.0, True, "1e-8", 1e-8 + 0j]  # never a tolerance
+BAD_RTOL = BAD_TOL + [1.0, 2.0]  # a relative zero tolerance is < 1
+BAD_POS = BAD_TOL + [0.0]  # a strictly positive setting
+BAD_COUNT = [-1, 1.5, True, "3", NAN]
+BAD_ALPHA = [-1.0, NAN, INF, True, "0.5", 0.5 + 0j, np.ones(2)]
+
+
+START = L.VAEParams(*(np.asarray(a)[0] for a in L.init_params(X, 1, [0], 0)))
+
+
+def init(key):
+    return jax.tree.map(lambda a: a + 0.01 * jax.random.normal(key, np.shape(a)), START)
+
+
+def tiny_search(alpha=A, seed=0):
+    """A search that compiles fast (one Adam step, no polish); the same shapes every time."""
+    return L.search(X, alpha, kappa=1, restarts=2, steps=1, polish="none", seed=seed, progress=False)
+
+
+@functools.cache
+def search_result():
+    return tiny_search()
+
+
+@functools.cache
+def deep():
+    from landscape import deep
+
+    return deep
+
+
+def tiny_config():
+    return deep().TrainConfig(kind="vae", depth=1, width=4, latent=1, epochs=1, batch_size=6)
+
+
+def quad(x):
+    return (x**2).sum()
+
+
+thresholds = functools.partial(L.gamma_thresholds, X, A, kappa=1, gammas=GAMMAS)
+sweep = functools.partial(L.sweep_gamma, X, A, kappa=1, gammas=GAMMAS)
+multistart = functools.partial(L.multistart, F, init, restarts=1, args=(X, A), steps=2)
+search = functools.partial(L.search, X, A, kappa=1, restarts=1, steps=2)
+
+
+def rows(name, call, values, match):
+    return [(name, call, v, match) for v in values]
+
+
+BAD = [
+    # -------------------------------------------------------------- seeds: integers in [0, 2**63)
+    *rows("search", lambda v: search(seed=v), SEEDS, "seed"),
+    *rows("multistart", lambda v: multistart(seed=v), SEEDS, "seed"),
+    *rows("likelihood_multistart", lambda v: L.likelihood_multistart(X, A, kappa=1, restarts=1, seed=v), SEEDS, "seed"),
+    *rows("sweep_gamma", lambda v: sweep(restarts=1, seed=v), SEEDS, "seed"),
+    *rows("gamma_thresholds", lambda v: thresholds(seed=v), SEEDS, "seed"),
+    *rows("prop2_literal", lambda v: L.prop2_literal(X, A, kappa=1, gammas=GAMMAS, seed=v), SEEDS, "seed"),
+    *rows("prop1_dataset", lambda v: L.prop1_dataset(A, n=6, seed=v), SEEDS, "seed"),
+    *rows("init_params", lambda v: L.init_params(X, 1, [0], v), SEEDS, "seed"),
+    *rows("random_directions", lambda v: L.random_directions(3, 1, 2, v), SEEDS, "seed"),
+    *rows("filter_normalized_direction", lambda v: L.filter_normalized_direction(P, v), SEEDS, "key_or_seed"),
+    *rows("lanczos", lambda v: L.lanczos(F, P, (X, A), k=1, num_steps=4, seed=v), SEEDS, "seed"),
+    *rows("spectral_density", lambda v: L.spectral_density(F, P, (X, A), num_steps=4, seed=v), SEEDS, "seed"),
+    *rows("certify", lambda v: L.certify(F, P, (X, A), seed=v), SEEDS, "seed"),
+    *rows("certify_stationary", lambda v: L.certify_stationary(P, X, A, seed=v), SEEDS, "seed"),
+    *rows("canonicalize", lambda v: L.canonicalize(P, np.ones(1, bool), seed=v), SEEDS, "seed"),
+    *rows("compare_basins", lambda v: L.compare_basins(X, A, 1, 1, v), SEEDS, "seed"),
+    *rows("two_stage_fit", lambda v: L.two_stage_fit(X, A, 1, 1, v), SEEDS, "seed"),
+    *rows("collapsed_likelihood_evidence", lambda v: L.collapsed_likelihood_evidence(X, A, 1, seed=v), SEEDS, "seed"),
+    *rows("deep.train", lambda v: deep().train(X, tiny_config(), seeds=(v,)), SEEDS, "seeds"),
+    *rows("deep.train", lambda v: deep().train(X, tiny_config(), seeds=v), [2**63, -1, True, 1.5], "seeds"),
+    *rows("deep.make_model", lambda v: deep().make_model("vae", 3, depth=1, width=4, latent=1, seed=v), SEEDS, "seed"),
+    *rows("deep.collapsed_vae", lambda v: deep().collapsed_vae(X, depth=1, width=4, latent=1, seed=v), SEEDS, "seed"),
+    # ------------------------------------------- "silently wrong certificates": every tolerance and count
+    *rows("spectrum", lambda v: L.spectrum(P, X, A, rtol=v), BAD_RTOL, "rtol"),
+    *rows("spectrum", lambda v: L.spectrum(P, X, A, tol=v), BAD_TOL, "tol"),
+    *rows("inertia", lambda v: L.inertia(H, rtol=v), BAD_RTOL, "rtol"),
+    *rows("inertia", lambda v: L.inertia(H, tol=v), BAD_TOL, "tol"),
+    ("inertia", lambda v: L.inertia(v), H + 0j, "H must be a real"),
+    *rows("certify_prop1", lambda v: L.certify_prop1(DS, spectrum_rtol=v), BAD_RTOL, "spectrum_rtol"),
+    *rows("certify_prop1", lambda v: L.certify_prop1(DS, grad_tol=v), BAD_TOL, "grad_tol"),
+    *rows("certify_prop1", lambda v: L.certify_prop1(DS, n_random_directions=v), BAD_COUNT, "n_random_directions"),
+    *rows("certify", lambda v: L.certify(F, P, (X, A), gtol=v), BAD_TOL, "gtol"),
+    *rows("certify", lambda v: L.certify(F, P, (X, A), rtol=v), BAD_RTOL, "rtol"),
+    *rows("certify", lambda v: L.certify(F, P, (X, A), tol=v), BAD_TOL, "tol"),
+    *rows("certify", lambda v: L.certify(F, P, (X, A), flat_rtol=v), BAD_TOL, "flat_rtol"),
+    *rows("certify", lambda v: L.certify(F, P, (X, A), max_modes=v), BAD_COUNT + [0], "max_modes"),
+    *rows("certify", lambda v: L.certify(F, P, (X, A), slice_radius=v), BAD_POS, "slice_radius"),
+    *rows("certify", lambda v: L.certify(F, P, (X, A), slice_tol=v), BAD_TOL, "slice_tol"),
+    *rows("certify", lambda v: L.certify(F, P, (X, A), lanczos_steps=v), BAD_COUNT + [0], "lanczos_steps"),
+    *rows("certify_stationary", lambda v: L.certify_stationary(P, X, A, gtol=v), BAD_TOL, "gtol"),
+    *rows("certify_stationary", lambda v: L.certify_stationary(P, X, A, rtol=v), BAD_RTOL, "rtol"),
+    *rows("certify_stationary", lambda v: L.certify_stationary(P, X, A, tol=v), BAD_TOL, "tol"),
+    *rows("certify_stationary", lambda v: L.certify_stationary(P, X, A, flat_rtol=v), BAD_TOL, "flat_rtol"),
+    *rows("certify_stationary", lambda v: L.certify_stationary(P, X, A, max_modes=v), BAD_COUNT + [0], "max_modes"),
+    *rows("certify_stationary", lambda v: L.certify_stationary(P, X, A, slice_radius=v), BAD_POS, "slice_radius"),
+    *rows("certify_stationary", lambda v: L.certify_stationary(P, X, A, dense_max=v), BAD_COUNT, "dense_max"),
+    *rows("certify_stationary", lambda v: L.certify_stationary(P, X, A, lanczos_steps=v), [0, 1.5], "lanczos_steps"),
+    *rows("gamma_thresholds", lambda v: thresholds(kl_tol=v), BAD_POS, "kl_tol"),
+    *rows("gamma_thresholds", lambda v: thresholds(rtol=v), BAD_RTOL, "rtol"),
+    *rows("gamma_thresholds", lambda v: thresholds(restarts=v), [0, 1.5], "restarts"),
+    *rows("gamma_thresholds", lambda v: thresholds(steps=v), [-1, 1.5], "steps"),
+    *rows("basin_stats", lambda v: L.basin_stats(search_result(), gamma_ratio=v), BAD_POS, "gamma_ratio"),
+    *rows("basin_stats", lambda v: L.basin_stats(search_result(), energy_tol=v), BAD_TOL, "energy_tol"),
+    *rows("basin_stats", lambda v: L.basin_stats(search_result(), param_tol=v), BAD_TOL, "param_tol"),
+    *rows("basin_stats", lambda v: L.basin_stats(search_result(), eps=v), BAD_POS, "eps"),
+    *rows("basin_stats", lambda v: L.basin_stats(search_result(), delta=v), BAD_RTOL, "delta"),
+    *rows("basin_stats", lambda v: L.basin_stats(v), [None, X], "SearchResult"),
+    *rows("active_dims", lambda v: L.active_dims(P, eps=v), BAD_POS, "eps"),
+    *rows("categorize", lambda v: L.categorize(1.0, 1.0, 1, False, gamma_bar=1.0, collapsed_energy=0.0, gamma_ratio=v), BAD_POS, "gamma_ratio"),  # noqa: E501
+    *rows("newton_minimize", lambda v: L.newton_minimize(quad, np.ones(2), gtol=v), BAD_TOL, "gtol"),
+    *rows("newton_minimize", lambda v: L.newton_minimize(quad, np.ones(2), max_steps=v), BAD_COUNT, "max_steps"),
+    *rows("newton_minimize", lambda v: L.newton_minimize(quad, np.ones(2), max_halvings=v), BAD_COUNT, "max_halvings"),
+    *rows("lanczos", lambda v: L.lanczos(F, P, (X, A), k=1, num_steps=4, breakdown_rtol=v), BAD_POS + [1.0], "breakdown_rtol"),  # noqa: E501
+    *rows("lanczos", lambda v: L.lanczos(F, P, (X, A), k=1, num_steps=4, rtol=v), BAD_POS, "rtol"),
+    *rows("lanczos", lambda v: L.lanczos(F, P, (X, A), k=v, num_steps=4), BAD_COUNT + [0, 3], "k must be"),
+    *rows("lanczos", lambda v: L.lanczos(F, P, (X, A), k=1, num_steps=v), BAD_COUNT + [0], "num_steps"),
+    *rows("spectral_density", lambda v: L.spectral_density(F, P, (X, A), num_probes=v), BAD_COUNT + [0], "num_probes"),
+    *rows("spectral_density", lambda v: L.spectral_density(F, P, (X, A), num_steps=v), BAD_COUNT + [0], "num_steps"),
+    *rows("spectral_density", lambda v: L.spectral_density(F, P, (X, A), breakdown_rtol=v), BAD_POS, "breakdown_rtol"),
+    *rows("wilson_interval", lambda v: L.wilson_interval(1, 4, v), [-1.0, NAN, INF, True, "2"], "z"),
+    *rows("wilson_interval", lambda v: L.wilson_interval(v, 4), [5, -1, 1.5, True], "k"),
+    *rows("wilson_interval", lambda v: L.wilson_interval(1, v), [-1, 1.5, True, 0], "n"),
+    *rows("schur_inertia", lambda v: L.schur_inertia(P, X, A, rtol=v), BAD_RTOL, "rtol"),
+    *rows("schur_inertia", lambda v: L.schur_inertia(P, X, A, tol=v), BAD_TOL, "tol"),
+    *rows("schur_inertia", lambda v: L.schur_inertia(P, X, A, singular_rtol=v), BAD_RTOL, "singular_rtol"),
+    *rows("schur_inertia", lambda v: L.schur_inertia(P, X, A, chunk_size=v), BAD_COUNT + [0], "chunk_size"),
+    *rows("schur_inertia", lambda v: L.schur_inertia(P, X, A, max_retained=v), BAD_COUNT, "max_retained"),
+    *rows("block_inertia", lambda v: L.block_inertia(*BLOCKS, rtol=v), BAD_RTOL, "rtol"),
+    *rows("block_inertia", lambda v: L.block_inertia(*BLOCKS, chunk_size=v), BAD_COUNT + [0], "chunk_size"),
+    ("block_inertia", lambda v: L.block_inertia(v, *BLOCKS[1:]), BLOCKS[0] + 0j, "A must hold real"),
+    *rows("search", lambda v: search(learning_rate=v), BAD_POS, "learning_rate"),
+    *rows("search", lambda v: search(gtol=v), BAD_TOL, "gtol"),
+    *rows("search", lambda v: search(eps=v), BAD_POS, "eps"),
+    *rows("search", lambda v: search(delta=v), BAD_RTOL, "delta"),
+    *rows("search", lambda v: search(restarts=v), BAD_COUNT + [0], "restarts"),
+    *rows("search", lambda v: search(steps=v), BAD_COUNT, "steps"),
+    *rows("multistart", lambda v: multistart(learning_rate=v), BAD_POS, "learning_rate"),
+    *rows("multistart", lambda v: multistart(gtol=v), BAD_TOL, "gtol"),
+    *rows("sweep_gamma", lambda v: sweep(restarts=v), [0, 1.5], "restarts"),
+    *rows("sweep_gamma", lambda v: sweep(continuation_steps=v), [-1, 1.5], "continuation_steps"),
+    *rows("sweep_gamma", lambda v: L.sweep_gamma(X, A, kappa=1, gammas=v), [[1.0 + 0j, 2.0], [2.0, 1.0], [-1.0, 1.0], [True, True]], "gammas"),  # noqa: E501
+    *rows("prop1_dataset", lambda v: L.prop1_dataset(A, n=6, scale=v), BAD_POS, "scale"),
+    *rows("prop2_literal", lambda v: L.prop2_literal(X, A, kappa=1, gammas=GAMMAS, restarts=v), [0, 1.5], "restarts"),
+    *rows("random_directions", lambda v: L.random_directions(3, 1, v, 0), [-1, 1.5, True], "count"),
+    *rows("deep.evaluate_vae", lambda v: deep().evaluate_vae(None, None, X, pairs=v), [0, 1.5], "pairs"),
+    # ---------------------------------------------------- α (integers are fine), and complex input
+    *rows("energy", lambda v: L.energy(P, X, v), BAD_ALPHA, "alpha"),
+    *rows("gradient", lambda v: L.gradient(P, X, v), BAD_ALPHA, "alpha"),
+    *rows("grad_norm", lambda v: L.grad_norm(P, X, v), BAD_ALPHA, "alpha"),
+    *rows("hessian", lambda v: L.hessian(P, X, v), BAD_ALPHA, "alpha"),
+    *rows("spectrum", lambda v: L.spectrum(P, X, v), BAD_ALPHA, "alpha"),
+    *rows("schur_inertia", lambda v: L.schur_inertia(P, X, v), BAD_ALPHA, "alpha"),
+    *rows("certify_stationary", lambda v: L.certify_stationary(P, X, v), BAD_ALPHA, "alpha"),
+    *rows("search", lambda v: L.search(X, v, kappa=1, restarts=1, steps=2), BAD_ALPHA, "alpha"),
+    *rows("collapsed_spectrum", lambda v: L.collapsed_spectrum(X, 1, v), BAD_ALPHA, "alpha"),
+    *rows("log_marginal", lambda v: L.log_marginal(TH, X, v), BAD_ALPHA, "alpha"),
+    *rows("prop1_dataset", lambda v: L.prop1_dataset(v, n=6), BAD_ALPHA, "alpha"),
+    *rows("energy_profile", lambda v: L.energy_profile(X, v, P0, U, [0.0, 0.1]), BAD_ALPHA, "alpha"),
+    *rows("sweep_gamma", lambda v: L.sweep_gamma(X, v, kappa=1, gammas=GAMMAS), BAD_ALPHA, "alpha"),
+    *rows("canonicalize", lambda v: L.canonicalize(P, np.ones(1, bool), alpha=v), BAD_ALPHA, "alpha"),
+    *rows("energy", lambda v: L.energy(P, X, A, gamma=v), [0.0, -1.0, NAN, True, 1.0 + 0j], "gamma"),
+    *rows("hessian", lambda v: L.hessian(P, X, A, gamma=v), [0.0, NAN, 1.0 + 0j], "gamma"),
+    *rows("search", lambda v: L.search(X, A, kappa=1, restarts=2, steps=2, gamma=v), [[1.0, 1.0 + 1j], [1.0, NAN], [True, True]], "gamma"),  # noqa: E501
+    ("energy", lambda v: L.energy(P, v, A), X + 0j, "X must hold real"),
+    ("spectrum", lambda v: L.spectrum(P, v, A), X + 1j, "X must hold real"),
+    ("collapsed_point", lambda v: L.collapsed_point(v, 1), X + 0j, "X must hold real"),
+    ("search", lambda v: L.search(v, A, kappa=1, restarts=1, steps=2), X + 0j, "X must hold real"),
+    ("as_data", lambda v: L.as_data(v), X + 0j, "X must hold real"),
+    ("log_marginal", lambda v: L.log_marginal(TH, v, A), X + 0j, "X must hold real"),
+    *rows("energy", lambda v: L.energy(P._replace(W=v), X, A), [np.asarray(P.W) + 0j], "params.W must hold real"),
+    *rows("hessian", lambda v: L.hessian(P._replace(mu=v), X, A), [np.asarray(P.mu) + 1j], "params.mu must hold real"),
+    # -------------------------------------------------- a sweep of other public functions' obvious bad inputs
+    *rows("collapsed_point", lambda v: L.collapsed_point(X, v), [0, -1, 1.5, True], "kappa"),
+    *rows("collapsed_energy", lambda v: L.collapsed_energy(v, 1), [np.ones((6, 3)), np.ones(3)], "X"),
+    *rows("gamma_bar", lambda v: L.gamma_bar(v), [np.ones((6, 3)), np.zeros((0, 3))], "X"),
+    *rows("energy_mc", lambda v: L.energy_mc(P, X, A, jax.random.key(0), num_samples=v), BAD_COUNT + [0], "num_samples"),  # noqa: E501
+    *rows("ppca_mle", lambda v: L.ppca_mle(X, v), [0, -1, 1.5, True, 4], "kappa"),
+    *rows("affine_descent_directions", lambda v: L.affine_descent_directions(X, v), [0, 1.5], "kappa"),
+    *rows("init_params", lambda v: L.init_params(X, v, [0], 0), [0, 1.5, True], "kappa"),
+    *rows("trivial_energy", lambda v: L.trivial_energy(X, 1, v), [-1.0, NAN], "gamma"),
+    *rows("energy_profile", lambda v: L.energy_profile(X, A, P0, U, v), [[NAN], []], "ts"),
+    *rows("slice_1d", lambda v: L.slice_1d(F, P, P, v, args=(X, A)), [[NAN], []], "ts"),
+    *rows("prop1_path", lambda v: L.prop1_path(v), [X, None], "Prop1Dataset"),
+    *rows("certify_prop1", lambda v: L.certify_prop1(v), [X, None], "Prop1Dataset"),
+]
+
+
+def _resolve(name):
+    obj = L
+    for part in name.split("."):
+        obj = deep() if (obj is L and part == "deep") else getattr(obj, part)
+    return obj
+
+
+@pytest.mark.parametrize(
+    "name, call, bad, match", BAD, ids=[f"{row[0]}-{i}-{row[2]!r:.30}" for i, row in enumerate(BAD)]
+)
+def test_bad_input_raises_a_value_error_naming_the_argument(name, call, bad, match):
+    with pytest.raises(ValueError, match=match):
+        call(bad)
+
+
+def test_every_row_names_a_public_function():
+    public = set(L.__all__)
+    for name in {row[0] for row in BAD}:
+        assert name.split(".")[0] in public, name
+        assert callable(_resolve(name)), name
+
+
+# ---------------------------------------------------------------- what the checks must let through
+
+# every derivative function: f(alpha) -> arrays; an integer α must give the float α's numbers bitwise.
+# The generic tools (lanczos, certify, hvp, dense_hessian, slice_1d) reach eq. (5) through
+# `energy_objective`, which takes an integer α as a float itself; the others of their kind
+# (spectral_density, hessian_operator, profile_1d, minimum_energy_path) go the same way.
+DERIVATIVES = {
+    "gradient": lambda a: L.gradient(P, X, a),
+    "grad_norm": lambda a: L.grad_norm(P, X, a),
+    "hessian": lambda a: L.hessian(P, X, a),
+    "spectrum": lambda a: L.spectrum(P, X, a).eigenvalues,
+    "schur_inertia": lambda a: (L.schur_inertia(P, X, a).inertia, L.schur_inertia(P, X, a).tol),
+    "hessian_blocks": lambda a: L.hessian_blocks(P, X, a),
+    "certify_stationary": lambda a: L.certify_stationary(P, X, a).to_dict(),
+    "certify": lambda a: L.certify(F, P, (X, a)).to_dict(),
+    "lanczos": lambda a: L.lanczos(F, P, (X, a), k=1, num_steps=6).ritz_values,
+    "hvp": lambda a: L.hvp(F, P, (X, a))(P),
+    "dense_hessian": lambda a: L.dense_hessian(F, P, (X, a)),
+    "slice_1d": lambda a: L.slice_1d(F, P, P, [-0.5, 0.0, 0.5], args=(X, a)).energy,
+    "energy_profile": lambda a: L.energy_profile(X, a, P0, U, [0.0, 0.1]),
+    "energy": lambda a: L.energy(P, X, a),
+    "energy_terms": lambda a: L.energy_terms(P, X, a),
+    "implicit_gamma": lambda a: L.implicit_gamma(P, X, a),
+    "collapsed_spectrum": lambda a: L.collapsed_spectrum(X, 1, a),
+    "search": lambda a: tiny_search(alpha=a).energy,
+}
+
+
+def _leaves(tree):
+    leaves = jax.tree.leaves(tree)
+    return [np.asarray(x) for x in leaves if not isinstance(x, str)]
+
+
+SLOW = {"lanczos", "certify"}  # each integer dtype compiles anew
+
+
+@pytest.mark.parametrize("name", sorted(DERIVATIVES))
+def test_integer_alpha_gives_the_float_alphas_numbers_bitwise(name):
+    f = DERIVATIVES[name]
+    ref = _leaves(f(1.0))
+    for a in (1,) if name in SLOW else (1, np.int64(1), np.int32(1)):
+        got = _leaves(f(a))
+        assert len(got) == len(ref)
+        for g, r in zip(got, ref, strict=True):
+            assert np.array_equal(g, r, equal_nan=True), (name, a)
+
+
+def test_integer_alpha_zero_works_in_grad_norm():  # the reproduction of issue 18
+    assert L.grad_norm(P, X, 0) == L.grad_norm(P, X, 0.0)
+    assert L.spectrum(P0, X, 0).inertia == L.spectrum(P0, X, 0.0).inertia
+
+
+# every public function that takes a seed: f(seed) -> arrays (equal for equal seeds)
+SEEDED = {
+    "prop1_dataset": lambda s: L.prop1_dataset(A, n=6, seed=s).X,
+    "init_params": lambda s: L.init_params(X, 1, [0, 1], s),
+    "random_directions": lambda s: [u.U for u in L.random_directions(3, 1, 2, s)],
+    "filter_normalized_direction": lambda s: L.filter_normalized_direction(P, s).flat,
+    "lanczos": lambda s: L.lanczos(F, P, (X, A), k=1, num_steps=6, seed=s).ritz_values,
+    "spectral_density": lambda s: L.spectral_density(F, P, (X, A), num_probes=2, num_steps=4, seed=s).nodes,
+    "canonicalize": lambda s: L.canonicalize(P, np.ones(1, bool), seed=s),
+    "search": lambda s: tiny_search(seed=s).energy,
+    "multistart": lambda s: multistart(polish="none", seed=s).values,
+}
+
+
+@pytest.mark.parametrize("name", sorted(SEEDED))
+def test_numpy_integer_and_largest_seeds_are_accepted(name):
+    f = SEEDED[name]
+    for s in (np.int64(3), np.uint64(3)):
+        for g, r in zip(_leaves(f(s)), _leaves(f(3)), strict=True):
+            assert np.array_equal(g, r, equal_nan=True), (name, s)
+    top = _leaves(f(2**63 - 1))
+    assert top and all(np.all(np.isfinite(np.asarray(x, dtype=float))) for x in top)
