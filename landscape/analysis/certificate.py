@@ -39,6 +39,8 @@ from landscape.core.energy import energy_objective
 
 __all__ = ["CollapsedReport", "PathReport", "Prop1Certificate", "certify_prop1", "reconstruction_path"]
 
+MAX_DENSE_P = 8000  # certify_prop1's dense (P, P) Hessians: 3·8·P² bytes, about 1.4 GiB at the limit
+
 
 @dataclass(frozen=True)
 class CollapsedReport:
@@ -261,6 +263,14 @@ def certify_prop1(
     n_random_directions = V.check_size("n_random_directions", n_random_directions, 0)
     V.check_tolerance("grad_tol", grad_tol, allow_zero=True)
     V.check_tolerance("spectrum_rtol", spectrum_rtol, allow_zero=True, below=1)
+    P = data.d * data.kappa + data.d + 1 + 2 * data.n * data.kappa
+    if P > MAX_DENSE_P:
+        raise ValueError(
+            f"certify_prop1 needs the dense {P}×{P} Hessian of eq. (5) (n = {data.n}, d = {data.d}, "
+            f"kappa = {data.kappa}: about {3 * 8 * P * P / 2**30:.0f} GiB) and dense Newton in its profiles; "
+            f"it refuses P > {MAX_DENSE_P} before allocating. Lower n (P = dκ + d + 1 + 2nκ), or certify the "
+            "collapsed point with landscape.certify_stationary, which uses the Schur inertia at any n."
+        )
     t0 = time.perf_counter()
     X, kappa, alpha = data.data, data.kappa, data.alpha  # X: the validated Data, built once here
     directions = affine_descent_directions(X, kappa) + random_directions(data.d, kappa, n_random_directions, data.seed)
