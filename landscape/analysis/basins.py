@@ -42,6 +42,7 @@ from landscape.core.params import VAEParams
 
 __all__ = [
     "CATEGORIES",
+    "cluster_minima",
     "kl_per_dim",
     "active_dims",
     "categorize",
@@ -215,7 +216,7 @@ class BasinStats(Result):
         return int(self.categories.size)
 
 
-def _cluster(E, theta, etol, ptol):
+def cluster_minima(E, theta, etol, ptol):
     """Greedy clustering in order of energy: same energy (relative etol) and parameters (ptol)."""
     order = np.argsort(E, kind="stable")
     reps: list[int] = []
@@ -291,7 +292,7 @@ def basin_stats(
             [canon.W.reshape(cand.size, -1), b_rel, canon.log_gamma.reshape(cand.size, 1)],
             axis=1,
         )
-        reps, members = _cluster(result.energy[cand], theta, energy_tol, param_tol)
+        reps, members = cluster_minima(result.energy[cand], theta, energy_tol, param_tol)
         for r in reps:
             i = int(cand[r])
             mem = tuple(int(cand[m]) for m in members[r])

@@ -24,7 +24,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from landscape.analysis.basins import CATEGORIES, _cluster, basin_stats, categorize, wilson_interval
+from landscape.analysis.basins import CATEGORIES, basin_stats, categorize, cluster_minima, wilson_interval
 from landscape.analysis.elbo_gap import check_problem, eq5_to_nats, phi_batch
 from landscape.analysis.likelihood_minima import (
     MinimumReport,
@@ -316,7 +316,7 @@ def compare_basins(
         W_c, lg_c = np.asarray(th_l.W)[cand], np.asarray(th_l.log_gamma)[cand]
         inert = inert_rows(W_c, phi_l[0][cand], phi_l[1][cand], lg_c, alpha)
         canon = canonical_theta(W_c, np.asarray(th_l.b)[cand], lg_c, active_l[cand] == 0, inert, x_mean)
-        reps, members = _cluster(ms.values[cand], canon, 1e-6, 1e-3)
+        reps, members = cluster_minima(ms.values[cand], canon, 1e-6, 1e-3)
         for r in reps:
             i = int(cand[r])
             mem = [int(cand[m]) for m in members[r]]
