@@ -39,6 +39,7 @@ from landscape.common import checks as V
 from landscape.common.results import Result
 from landscape.common.status import CONVERGED, NON_FINITE
 from landscape.core.params import VAEParams
+from landscape.core.units import Units
 
 __all__ = [
     "CATEGORIES",
@@ -251,7 +252,7 @@ def basin_stats(
       gamma_ratio: γ ≤ gamma_ratio · γ̄ below the collapsed energy counts as reconstructing.
       energy_tol, param_tol: two endpoints are one minimum if their energies agree to
         energy_tol (relative) and their canonical decoder parameters (W, b, log γ) to
-        param_tol (relative).
+        param_tol (relative), both in the data's standardised units (``result.units``).
     """
     if not all(hasattr(result, a) for a in ("config", "params", "status", "energy", "gamma_bar")):
         raise ValueError(f"result must be a landscape.SearchResult (of landscape.search), got {type(result).__name__}.")
@@ -285,14 +286,19 @@ def basin_stats(
         canon = canonicalize(
             VAEParams(*(np.asarray(a)[cand] for a in result.params)), act[cand], alpha=result.config["alpha"]
         )
-        # b is compared relative to the data mean, so an offset in the data does not loosen
-        # the resolution on W (the tolerance is relative to ‖θ‖)
-        b_rel = canon.b.reshape(cand.size, -1) - np.asarray(result.x_mean).reshape(1, -1)
+        # Compared in the data's standardised units (landscape.core.units): b relative to
+        # x̄, W and b over √γ̄, log γ − log γ̄, and the energy less 2nd log √γ̄, so that the
+        # relative tolerances, and the minima found, do not depend on the units of X.
+        units = getattr(result, "units", None)
+        if units is None:  # a result object from before units (0.2): b relative to x̄ only
+            units = Units(shift=np.asarray(result.x_mean), scale=1.0, n=1, d=0)
+        std = units.to_standard_params(canon)
         theta = np.concatenate(
-            [canon.W.reshape(cand.size, -1), b_rel, canon.log_gamma.reshape(cand.size, 1)],
+            [std.W.reshape(cand.size, -1), std.b.reshape(cand.size, -1), std.log_gamma.reshape(cand.size, 1)],
             axis=1,
         )
-        reps, members = cluster_minima(result.energy[cand], theta, energy_tol, param_tol)
+        energy_s = units.to_standard_energy(np.asarray(result.energy)[cand])
+        reps, members = cluster_minima(energy_s, theta, energy_tol, param_tol)
         for r in reps:
             i = int(cand[r])
             mem = tuple(int(cand[m]) for m in members[r])

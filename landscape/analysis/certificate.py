@@ -19,7 +19,7 @@ with κ·#{λ_l > γ̄} negative eigenvalues (MATH.md §4).
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import jax.numpy as jnp
 import numpy as np
@@ -106,7 +106,11 @@ class CollapsedReport:
 
 @dataclass(frozen=True)
 class PathReport(Result):
-    """Energies along the reconstructing path μ_i = z_i, σ_i = t, γ = t².
+    """Energies along the reconstructing path μ_i = z_i, σ_i = t, γ = γ̄ t².
+
+    The path is taken in the data's standardised units (γ_s = t², `landscape.core.units`),
+    so t is dimensionless and the same t means the same point whatever the units of X;
+    the energies are in the user's units.
 
     Attributes:
       t: the path parameter, descending towards 0.
@@ -135,8 +139,11 @@ def reconstruction_path(data: Prop1Dataset, t=None) -> PathReport:
     t = np.logspace(0, -8, 17) if t is None else np.sort(np.asarray(t, dtype=float))[::-1]
     if t.size < 2 or not np.all(np.isfinite(t)) or np.any(t <= 0):
         raise ValueError("t must hold at least 2 finite values > 0.")
-    X = jnp.asarray(data.data.X)
-    E = np.array([float(energy_objective(data.witness.path_params(float(ti)), X, data.alpha)) for ti in t])
+    # evaluated in the data's standardised units (γ_s = t², i.e. γ = γ̄ t²), reported in the user's
+    std, units = data.standardised(), data.data.units
+    X = jnp.asarray(std.data.X)
+    E_s = np.array([float(energy_objective(std.witness.path_params(float(ti)), X, std.alpha)) for ti in t])
+    E = units.from_standard_energy(E_s)
     slopes = np.diff(E) / np.diff(np.log(t))
     expected = 2.0 * data.n * (data.d - data.kappa)
     slope = float(slopes[-1])
@@ -169,6 +176,43 @@ def _collapsed_report(X, kappa, alpha, directions, spectrum_rtol) -> CollapsedRe
         barrier_height=profiles[k].barrier_height,
         barrier_t=profiles[k].barrier_t,
         barrier_shape=profiles[k].shape,
+    )
+
+
+def _direction_in_user_units(direction, s):
+    """U is a unit direction in either units; only its λ_l(S) label scales, by s²."""
+    if direction.eigenvalue is None:
+        return direction
+    return replace(direction, eigenvalue=float(direction.eigenvalue) * s**2)
+
+
+def _in_user_units(report: CollapsedReport, units, data, kappa, alpha) -> CollapsedReport:
+    """A report computed in standardised units, with energies, α and t in the user's units.
+
+    Energies shift by 2nd log √γ̄; t (= ‖W‖_F along a unit U) scales by √γ̄; barrier heights
+    (differences) and the inner gradient norms are unchanged. The energy formula is
+    evaluated afresh on the user's data, an independent check of the shift. The Hessian
+    spectrum stays in standardised units (its inertia is the same in any units, by
+    Sylvester's law, since the change of units is linear and invertible).
+    """
+    s = units.scale
+    profiles = tuple(
+        replace(
+            p,
+            direction=_direction_in_user_units(p.direction, s),
+            t=p.t * s,
+            energy=units.from_standard_energy(p.energy),
+            barrier_t=p.barrier_t * s,
+        )
+        for p in report.profiles
+    )
+    return replace(
+        report,
+        alpha=float(alpha),
+        energy=float(units.from_standard_energy(report.energy)),
+        energy_formula=collapsed_energy(data, kappa),
+        profiles=profiles,
+        barrier_t=report.barrier_t * s,
     )
 
 
@@ -272,12 +316,20 @@ def certify_prop1(
             "collapsed point with landscape.certify_stationary, which uses the Schur inertia at any n."
         )
     t0 = time.perf_counter()
-    X, kappa, alpha = data.data, data.kappa, data.alpha  # X: the validated Data, built once here
+    # Everything is computed in the data's standardised units (landscape.core.units), so the
+    # tolerances, the profile grids and the inner solvers do not depend on the units of X;
+    # energies, α and the profiles' t are reported in the user's units (_in_user_units).
+    units, user = data.data.units, data
+    data = data.standardised()
+    X, kappa, alpha = data.data, data.kappa, data.alpha  # X: the standardised Data, built once here
     directions = affine_descent_directions(X, kappa) + random_directions(data.d, kappa, n_random_directions, data.seed)
     if not directions:
         raise ValueError("no direction to probe: the data are isotropic and n_random_directions = 0.")
     collapsed = _collapsed_report(X, kappa, alpha, directions, spectrum_rtol)
     affine = collapsed if alpha == 0 else _collapsed_report(X, kappa, 0.0, directions, spectrum_rtol)
+    collapsed = _in_user_units(collapsed, units, user.data, kappa, user.alpha)
+    affine = collapsed if alpha == 0 else _in_user_units(affine, units, user.data, kappa, 0.0)
+    data = user
     path = reconstruction_path(data, path_t)
 
     inner_ok = collapsed.evidence_grad_norm <= 1e-8 * max(1.0, abs(collapsed.energy))  # relative, as grad_tol
@@ -307,8 +359,8 @@ def certify_prop1(
     }
     return Prop1Certificate(
         data=data,
-        gamma_bar=float(X.gamma_bar),
-        eigenvalues=X.eigenvalues.copy(),
+        gamma_bar=float(data.data.gamma_bar),
+        eigenvalues=data.data.eigenvalues.copy(),
         collapsed=collapsed,
         affine=affine,
         reconstruction=path,

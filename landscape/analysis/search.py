@@ -28,6 +28,7 @@ from landscape.core.collapsed import collapsed_energy, trivial_energy
 from landscape.core.data import as_data
 from landscape.core.energy import energy_objective, expected_sq_error_unchecked
 from landscape.core.params import VAEParams, as_float64_params, check_params
+from landscape.core.units import Units
 from landscape.tools import engine
 
 __all__ = ["InitScales", "SearchResult", "init_params", "search", "STATUSES"]
@@ -106,8 +107,10 @@ class SearchResult:
     """The endpoints of a multi-start search, with per-restart diagnostics.
 
     Per restart (arrays of length R, restart order):
-      energy: eq. (5) at the endpoint (float64).
-      grad_norm, grad_max: ‖∇L‖₂ and max |∂L/∂θ_i| there.
+      energy: eq. (5) at the endpoint (float64), in the user's units.
+      grad_norm, grad_max: ‖∇L‖₂ and max |∂L/∂θ_i| there, in the data's standardised units
+        (``units``: the gradient with respect to θ_s = (W/s, (b − x̄)/s, log γ − 2 log s, μ,
+        log σ), s = √γ̄), so that they, and the status, do not depend on the units of X.
       gamma: the decoder variance γ (the fixed one when ``gamma`` was given).
       recon_error: (1/nd) Σ_i E_q‖x_i − μ_x(z)‖², the implicit γ* of eq. (9).
       active: the number of active latent dimensions ((ε, δ)-collapse, `basins`).
@@ -120,7 +123,9 @@ class SearchResult:
     time), ``compile_seconds`` (the first chunk's compilation, measured separately),
     ``run_seconds`` (time inside the compiled chunks: descent, polish, diagnostics),
     ``gamma_bar`` and ``x_mean`` of the data, and ``collapsed_energy``: the energy of the
-    collapsed point, at γ̄ (or at the fixed γ, L_triv(γ) of MATH.md §6).
+    collapsed point, at γ̄ (or at the fixed γ, L_triv(γ) of MATH.md §6); ``units``, the
+    `Units` (x̄, √γ̄) the descent ran in: the search is equivariant, so rescaling X by c
+    and α by c gives the same endpoints scaled, and energies shifted by 2nd log c.
     """
 
     energy: np.ndarray
@@ -141,6 +146,7 @@ class SearchResult:
     collapsed_energy: float
     x_mean: np.ndarray
     extras: dict = field(default_factory=dict)
+    units: Units | None = None
 
     @property
     def restarts(self) -> int:
@@ -219,7 +225,8 @@ def search(
         P ≤ 400 parameters), "lbfgs", "auto" (newton if P ≤ 400, else lbfgs), "none".
       polish_steps: at most this many polishing iterations (default: 500 for Newton,
         2000 for L-BFGS). Polishing stops where the gradient reaches the tolerance.
-      gtol: a restart is "converged" if its final ‖∇L‖₂ ≤ gtol · max(1, |L|). Relative,
+      gtol: a restart is "converged" if its final ‖∇L‖₂ ≤ gtol · max(1, |L|), both in the
+        data's standardised units (L − 2nd log √γ̄, and θ_s; see ``SearchResult``). Relative,
         because the attainable gradient scales with the curvature: at γ ~ 1e-8 γ̄ it is
         ~1e-7 in float64 however long one polishes.
       chunk_size: restarts per compiled batch (memory bound; rounded up to a multiple
@@ -229,6 +236,11 @@ def search(
       eps, delta: Lucas et al.'s (ε, δ)-collapse for the ``active`` counts.
       start: optional batched `VAEParams` of R starting points, replacing ``init``.
       progress: a progress bar on stderr per chunk (default: when there are ≥ 2 chunks).
+
+    The descent runs in the data's standardised units (`landscape.core.units`: X_s =
+    (X − x̄)/√γ̄, α_s = α/√γ̄): the starts, ``learning_rate`` and ``gtol`` act there, so the
+    search does not depend on the units of X. ``start`` and ``gamma`` are given, and
+    the results reported, in the user's units.
 
     Returns:
       A `SearchResult`; `landscape.basins.basin_stats` classifies its endpoints.
@@ -276,17 +288,18 @@ def search(
             raise ValueError(f"start must be a VAEParams batched over restarts = {restarts} (W of shape (R, d, κ)).")
         check_params(VAEParams(*(a[0] for a in start)), n, d)
 
-    g_arg = None if (gamma is None or per_restart_gamma) else jnp.asarray(gamma, jnp.float64)
-    if per_restart_gamma:
-        g_arg = jnp.asarray(gamma)
+    # The descent runs in the data's standardised units (landscape.core.units): starts,
+    # learning rate and gtol then mean the same whatever the units of X.
+    units, std = data.units, data.standardised
+    g_arg = None if gamma is None else jnp.asarray(units.to_standard_gamma(np.asarray(gamma, dtype=float)))
     if start is None:
-        make_starts = partial(init_params, data, kappa, seed=seed, init=init)
+        make_starts = partial(init_params, std, kappa, seed=seed, init=init)
     else:
-        make_starts = start
+        make_starts = units.to_standard_params(start)
     out = engine.run(
         energy_objective,
         make_starts,
-        (jnp.asarray(data.X), jnp.asarray(alpha, jnp.float64), g_arg),  # strongly typed: one signature
+        (jnp.asarray(std.X), jnp.asarray(units.to_standard_alpha(alpha), jnp.float64), g_arg),  # strongly typed
         restarts=restarts,
         batched_args=(False, False, per_restart_gamma),
         diagnostics=_diagnostics,
@@ -301,7 +314,7 @@ def search(
         progress=progress,
         label="search",
     )
-    P, failed = out.params, out.failed
+    P, failed = units.from_standard_params(VAEParams(*(np.asarray(a) for a in out.params))), out.failed
 
     from landscape.analysis.basins import active_dims
 
@@ -330,11 +343,11 @@ def search(
         "devices": jax.device_count(),
     }
     return SearchResult(
-        energy=out.value,
+        energy=units.from_standard_energy(np.asarray(out.value)),
         grad_norm=out.grad_norm,
         grad_max=np.where(failed, np.nan, out.diagnostics["grad_max"]),
         gamma=gam,
-        recon_error=np.where(failed, np.nan, out.diagnostics["recon_error"]),
+        recon_error=np.where(failed, np.nan, units.from_standard_gamma(np.asarray(out.diagnostics["recon_error"]))),
         active=active_dims(P, eps=eps, delta=delta).sum(axis=-1),
         steps=out.steps,
         status=np.asarray(out.status),
@@ -347,6 +360,7 @@ def search(
         gamma_bar=float(data.gamma_bar),
         collapsed_energy=_collapsed_energy(data, kappa, gamma),
         x_mean=data.x_mean.copy(),
+        units=units,
     )
 
 

@@ -14,10 +14,12 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+import jax.numpy as jnp
 import numpy as np
 from jax.flatten_util import ravel_pytree
 
 from landscape.common import checks as V
+from landscape.core.data import Data, as_data
 from landscape.core.energy import check_energy_args, energy_objective
 from landscape.tools.certify import LABELS, Mode, StationaryCertificate, certify, check_certify_settings
 from landscape.tools.inertia import DEFAULT_RTOL
@@ -48,10 +50,28 @@ def certify_stationary(
     zero modes are counted, not listed (their eigenvectors are interior to the
     spectrum); ``method`` is "haynsworth+lanczos" and ``details`` {"schur": …,
     "lanczos": …}. See `certify` for the other arguments.
+
+    Units: the point is certified in the data's standardised units (`landscape.core.units`:
+    X_s = (X − x̄)/√γ̄, θ_s, α/√γ̄, γ/γ̄), so ``gtol``, ``rtol``, ``tol``, ``slice_radius`` and
+    the reported gradient norms, eigenvalues and modes are in those units, and the
+    certificate does not depend on the units of X (the inertia is the same in any units,
+    by Sylvester's law). ``value`` is reported in the user's units.
     """
+    data_in = X
     params, X, alpha, gamma = check_energy_args(params, X, alpha, gamma)
     check_certify_settings(gtol, rtol, tol, flat_rtol, max_modes, slice_radius, lanczos_steps, seed)
     V.check_size("dense_max", dense_max, 0)
+    data = as_data(data_in if isinstance(data_in, Data) else np.asarray(X))
+    units = data.units
+    params = units.to_standard_params(params)
+    X, alpha, gamma = jnp.asarray(data.standardised.X), alpha / units.scale, units.to_standard_gamma(gamma)
+    cert = _certify_standardised(params, X, alpha, gamma, gtol, rtol, tol, flat_rtol, max_modes, slice_radius,
+                                 dense_max, lanczos_steps, seed)  # fmt: skip
+    return replace(cert, value=float(units.from_standard_energy(cert.value)))
+
+
+def _certify_standardised(params, X, alpha, gamma, gtol, rtol, tol, flat_rtol, max_modes, slice_radius,
+                          dense_max, lanczos_steps, seed):  # fmt: skip
     flat, _ = ravel_pytree(params)
     args = (X, alpha, gamma)
     common = dict(gtol=gtol, flat_rtol=flat_rtol, max_modes=max_modes, slice_radius=slice_radius)

@@ -21,12 +21,14 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass
+from functools import cached_property
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 
 from landscape.common import checks as V
+from landscape.core.units import Units
 
 __all__ = ["Data", "as_data", "data_array"]
 
@@ -96,6 +98,20 @@ class Data:
         """ς_l of Y, descending, min(n, d) of them: ς_l = √(n λ_l) (λ_l clipped at 0)."""
         r = min(self.n, self.d)
         return np.sqrt(self.n * np.clip(self.eigenvalues[:r], 0.0, None))
+
+    @property
+    def units(self) -> Units:
+        """The data's own units: shift x̄ and scale √γ̄ (`landscape.core.units`)."""
+        return Units(shift=self.x_mean, scale=float(np.sqrt(self.gamma_bar)), n=self.n, d=self.d)
+
+    @cached_property
+    def standardised(self) -> Data:
+        """The same data in its standardised units, X_s = (X − x̄) / √γ̄ (built once, cached).
+
+        Its x̄ is 0 and its γ̄ is 1 up to rounding. Analyses run on it so that their
+        tolerances and step sizes do not depend on the units of X (`Units`).
+        """
+        return Data.from_array(self.units.to_standard_data(self.X))
 
     def n_above(self, threshold) -> int:
         """#{l : λ_l > threshold}, e.g. the active count at α = 0 for threshold γ̄ (MATH.md §4)."""

@@ -88,8 +88,10 @@ class Prop1Dataset:
     def d(self) -> int:
         return int(self.X.shape[1])
 
+    transform: tuple | None = None  # (c, t) when made by `rescaled`: X = c · X_drawn + t
+
     def config(self) -> dict:
-        return {
+        out = {
             "alpha": self.alpha,
             "n": self.n,
             "d": self.d,
@@ -97,6 +99,54 @@ class Prop1Dataset:
             "seed": self.seed,
             "scale": self.scale,
         }
+        if self.transform is not None:
+            c, t = self.transform
+            out["rescaled"] = {"c": float(c), "t": np.asarray(t, dtype=float).tolist()}
+        return out
+
+    def rescaled(self, c, t=0.0) -> Prop1Dataset:
+        """The same data set in other units: X → c X + t, with α → c α, W* → c W*, b* → c b* + t.
+
+        Again a Proposition 1 data set, since π_{cα}(c u) = c π_α(u) for c > 0, and eq. (5)
+        on it is eq. (5) on this one with L shifted by 2 n d log c (`landscape.core.units`).
+        ``t`` is a scalar or a (d,) vector. The new X is rounded to float64 once: for
+        |t| ≫ c · spread(X) it keeps fewer digits of the data (at |t| = 1e8 c about 8).
+        """
+        c = V.check_tolerance("c", c)
+        V.check_finite("t", np.asarray(t))
+        if np.ndim(t) not in (0, 1) or np.size(t) not in (1, self.d):
+            raise ValueError(f"t must be a scalar or a vector of length d = {self.d}, got shape {np.shape(t)}.")
+        t = np.broadcast_to(np.asarray(t, dtype=float), (self.d,)).copy()
+        c0, t0 = self.transform if self.transform is not None else (1.0, np.zeros(self.d))
+        w = self.witness
+        return Prop1Dataset(
+            X=c * self.X + t,
+            witness=Prop1Witness(W=c * w.W, b=c * w.b + t, Z=w.Z),
+            alpha=c * self.alpha,
+            kappa=self.kappa,
+            seed=self.seed,
+            scale=self.scale,
+            transform=(c * c0, c * np.asarray(t0) + t),
+        )
+
+    def standardised(self) -> Prop1Dataset:
+        """This data set in its standardised units (x̄ → 0, γ̄ → 1; `Data.standardised`).
+
+        The witness is mapped with it (W*/s, (b* − x̄)/s, Z), and α → α/s, s = √γ̄.
+        """
+        units, std = self.data.units, self.data.standardised
+        w = self.witness
+        out = Prop1Dataset(
+            X=std.X,
+            witness=Prop1Witness(W=w.W / units.scale, b=(w.b - units.shift) / units.scale, Z=w.Z),
+            alpha=units.to_standard_alpha(self.alpha),
+            kappa=self.kappa,
+            seed=self.seed,
+            scale=self.scale,
+            transform=None,
+        )
+        out.__dict__["data"] = std  # the cached `data`: the standardised Data already built
+        return out
 
 
 def prop1_dataset(
