@@ -99,7 +99,9 @@ def test_certificate_reports_in_user_units():
     ds = DS.rescaled(c, t)
     cert = L.certify_prop1(ds)
     assert cert.collapsed.alpha == ds.alpha
-    assert cert.collapsed.energy == pytest.approx(float(L.energy(L.collapsed_point(ds.X, 1), ds.X, ds.alpha)), rel=1e-12)
+    assert cert.collapsed.energy == pytest.approx(
+        float(L.energy(L.collapsed_point(ds.X, 1), ds.X, ds.alpha)), rel=1e-12
+    )
     p = cert.collapsed.profiles[0]
     assert p.direction.eigenvalue == pytest.approx(ds.data.eigenvalues[0], rel=1e-10)
     # a profile point re-evaluated in user units: f_U(t) ≤ L at the collapsed b, γ, μ, σ with W = t U
@@ -200,7 +202,9 @@ def test_certify_stationary_is_equivariant():
     # ‖∇L‖ at a search endpoint is at the rounding of θ times the curvature (here up to
     # ~1e8 in γ), so only its test is compared: both pass gtol in standardised units
     assert a.stationary and b.stationary
-    assert max(a.grad_norm, b.grad_norm) <= 1e-8 * max(1.0, abs(a.value - 2 * N * D * np.log(np.sqrt(DS.data.gamma_bar))))
+    assert max(a.grad_norm, b.grad_norm) <= 1e-8 * max(
+        1.0, abs(a.value - 2 * N * D * np.log(np.sqrt(DS.data.gamma_bar)))
+    )
 
 
 def test_rescaled_checks_its_arguments():

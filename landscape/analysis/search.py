@@ -292,8 +292,11 @@ def search(
     # learning rate and gtol then mean the same whatever the units of X.
     units, std = data.units, data.standardised
     g_arg = None if gamma is None else jnp.asarray(units.to_standard_gamma(np.asarray(gamma, dtype=float)))
-    if start is None:
-        make_starts = partial(init_params, std, kappa, seed=seed, init=init)
+    if start is None:  # drawn in the user's units (as init_params documents), then converted like a user start
+
+        def make_starts(indices):
+            return units.to_standard_params(init_params(data, kappa, indices, seed, init))
+
     else:
         make_starts = units.to_standard_params(start)
     out = engine.run(

@@ -111,7 +111,23 @@ class Data:
         Its x̄ is 0 and its γ̄ is 1 up to rounding. Analyses run on it so that their
         tolerances and step sizes do not depend on the units of X (`Units`).
         """
-        return Data.from_array(self.units.to_standard_data(self.X))
+        units = self.units
+        x = units.to_standard_data(self.X)
+        x_mean = x.mean(axis=0)
+        y = x - x_mean
+        # S_s = S / s² exactly in exact arithmetic: its eigenvectors are S's, its eigenvalues
+        # λ_l / s², so the data are neither validated nor decomposed a second time
+        return Data(
+            X=x,
+            x_mean=x_mean,
+            Y=y,
+            S=y.T @ y / self.n,
+            eigenvalues=self.eigenvalues / units.scale**2,
+            eigenvectors=self.eigenvectors,
+            gamma_bar=np.float64(np.mean(y * y)),
+            n=self.n,
+            d=self.d,
+        )
 
     def n_above(self, threshold) -> int:
         """#{l : λ_l > threshold}, e.g. the active count at α = 0 for threshold γ̄ (MATH.md §4)."""
