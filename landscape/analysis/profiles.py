@@ -179,7 +179,14 @@ def _profile_scan(X, alpha, U, ts, g0, L0, gamma):
     return vals, gns, gs, Ls
 
 
-_profile_scan_many = jax.jit(jax.vmap(_profile_scan, in_axes=(None, None, 0, 0, 0, 0, None)))
+@jax.jit
+def _profile_scan_many(X, alpha, Us, ts, g0s, L0s, gamma):
+    """`_profile_scan` for each direction, one after the other (`lax.map`).
+
+    Not `vmap`: a batched ``while_loop`` steps every direction until the slowest one has
+    converged, and past a profile's fall the inner problem can take the full ``max_steps``.
+    """
+    return jax.lax.map(lambda a: _profile_scan(X, alpha, *a, gamma), (Us, ts, g0s, L0s))
 
 
 def energy_profile(X, alpha, start: VAEParams, U, ts, *, gamma=None):
