@@ -6,12 +6,11 @@ negative eigenvalues. With P = dκ + d + 1 + 2nκ parameters, the dense way
 (`landscape.analysis.spectrum.spectrum`) needs O(P²) memory and O(P³) work; above
 `DENSE_SPECTRUM_MAX_P` it is replaced by
 
-- the exact inertia by Haynsworth additivity (`landscape.analysis.schur.schur_inertia`),
-  O(n) memory, at the same zero tolerance: rtol · max(max|λ(A)|, max|λ(D_i)|), which at
-  the collapsed point is rtol · max|λ(H)| (the largest curvature, nd on log γ or 2n/γ̄ on
-  b, sits on the θ block A);
 - the k lowest and k highest eigenvalues by Lanczos (`landscape.tools.lanczos`), O(kP)
-  memory, compared with the ends of the exact spectrum. The collapsed Hessian has only
+  memory, compared with the ends of the exact spectrum;
+- the exact inertia by Haynsworth additivity (`landscape.analysis.schur.schur_inertia`),
+  O(n) memory, at the dense path's zero tolerance rtol · max|λ(H)|, with max|λ(H)| the
+  larger of Lanczos' extreme eigenvalues in absolute value. The collapsed Hessian has only
   a handful of distinct eigenvalues (MATH.md §4), so its Krylov spaces are tiny and the
   breakdown restarts recover the multiplicities: the extremes come out to rounding.
 """
@@ -80,14 +79,15 @@ class ExtremeSpectrum(Result):
     _then = ("min_eigenvalue", "max_eigenvalue")
 
 
-def collapsed_curvature(point, data, alpha, predicted, *, rtol: float, dense_max_p: int = DENSE_SPECTRUM_MAX_P):
+def collapsed_curvature(point, data, alpha, predicted, *, rtol: float, dense_max_p: int | None = None):
     """(spectrum, spectrum_error, method) of eq. (5)'s Hessian at the collapsed ``point``.
 
     Args:
       point: the collapsed point (`collapsed_point`); data: its validated `Data`.
       predicted: the exact spectrum, ascending (`collapsed_spectrum`).
-      rtol: |λ| ≤ rtol · max|λ| counts as zero (the scale as in the module docstring).
-      dense_max_p: dense ``eigh`` for P ≤ dense_max_p, Schur + Lanczos above.
+      rtol: |λ| ≤ rtol · max|λ(H)| counts as zero (max|λ(H)| by Lanczos on the large path).
+      dense_max_p: dense ``eigh`` for P ≤ dense_max_p, Schur + Lanczos above (default
+        `DENSE_SPECTRUM_MAX_P`, read at call time).
 
     Returns:
       ``spectrum``: a `Spectrum` (dense) or an `ExtremeSpectrum`; ``spectrum_error``:
@@ -95,15 +95,17 @@ def collapsed_curvature(point, data, alpha, predicted, *, rtol: float, dense_max
       k highest (Schur + Lanczos); ``method``: "dense" or "schur+lanczos".
     """
     P = int(predicted.size)
+    dense_max_p = DENSE_SPECTRUM_MAX_P if dense_max_p is None else dense_max_p
     scale = float(np.max(np.abs(predicted)))
     if P <= dense_max_p:
         spec = spectrum(point, data, alpha, rtol=rtol)
         return spec, float(np.max(np.abs(spec.eigenvalues - predicted)) / scale), "dense"
-    schur = schur_inertia(point, data, alpha, rtol=rtol)
     d, kappa = point.W.shape
     k = max(3, d * kappa + 1)
     lz = lanczos(energy_objective, point, args=(jnp.asarray(data.X), alpha, None), k=k, num_steps=max(100, 4 * k))
     low, high = lz.lowest.eigenvalues, lz.highest.eigenvalues
+    # the zero tolerance of the dense path, rtol · max|λ(H)|, with max|λ(H)| from Lanczos' extremes
+    schur = schur_inertia(point, data, alpha, tol=rtol * float(max(abs(low[0]), abs(high[0]))))
     err = max(np.max(np.abs(low - predicted[:k])), np.max(np.abs(high - predicted[::-1][:k]))) / scale
     spec = ExtremeSpectrum(
         n_negative=schur.n_negative,
