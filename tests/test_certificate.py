@@ -103,14 +103,14 @@ def test_small_alpha_barrier_is_resolved(alpha):
 
 
 def test_certify_prop1_refuses_a_dense_hessian_too_large_before_allocating():
-    """P = dκ + d + 1 + 2nκ > MAX_DENSE_P: a clear error at once, never an XLA abort (issue 18)."""
+    """P = dκ + d + 1 + 2nκ > MAX_P: a clear error at once, never an XLA abort (issue 18)."""
     import time
 
-    from landscape.analysis.certificate import MAX_DENSE_P
+    from landscape.analysis.certificate import MAX_P
 
-    n = (MAX_DENSE_P - 3) // 2 + 1  # d = 3, κ = 1: P = 2n + 4 just above the limit
+    n = (MAX_P - 7) // 2 + 1  # d = 3, κ = 1: P = 2n + 7 just above the limit
     ds = landscape.prop1_dataset(0.1, n=n, d=3, kappa=1, seed=0)
     t0 = time.perf_counter()
-    with pytest.raises(ValueError, match=r"refuses P > 8000 before allocating"):
+    with pytest.raises(ValueError, match=rf"refuses P > {MAX_P} parameters before allocating"):
         landscape.certify_prop1(ds)
     assert time.perf_counter() - t0 < 1.0

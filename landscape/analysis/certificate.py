@@ -24,8 +24,9 @@ from dataclasses import dataclass, replace
 import jax.numpy as jnp
 import numpy as np
 
+from landscape.analysis.collapsed_curvature import ExtremeSpectrum, collapsed_curvature, n_parameters
 from landscape.analysis.profiles import Profile, affine_descent_directions, barrier_profiles, random_directions
-from landscape.analysis.spectrum import Spectrum, grad_norm, spectrum
+from landscape.analysis.spectrum import Spectrum, grad_norm
 from landscape.common import checks as V
 from landscape.common.results import Result
 from landscape.core.collapsed import (
@@ -39,7 +40,10 @@ from landscape.core.energy import energy_objective
 
 __all__ = ["CollapsedReport", "PathReport", "Prop1Certificate", "certify_prop1", "reconstruction_path"]
 
-MAX_DENSE_P = 8000  # certify_prop1's dense (P, P) Hessians: 3·8·P² bytes, about 1.4 GiB at the limit
+# certify_prop1's largest problem. Its memory is O(n) at any size (arrowhead Newton profiles, Schur inertia,
+# Lanczos: measured 0.76 GB at n = 3000 and 0.79 GB at n = 10000), but its time is about 10 ms per data point
+# on one CPU core (32 s at n = 3000, 107 s at n = 10000), so P = 2nκ + dκ + d + 1 is capped at about 4 minutes.
+MAX_P = 50_000
 
 
 @dataclass(frozen=True)
@@ -50,22 +54,26 @@ class CollapsedReport:
       alpha: the soft threshold the point is examined at.
       energy: L at the point; energy_formula: nd(1 + log γ̄) + nκ.
       grad_norm: ‖∇L‖₂ there.
-      spectrum: the dense Hessian `Spectrum` (inertia at its ``tol``).
+      spectrum: the Hessian's inertia at its ``tol``: a dense `Spectrum` for P ≤
+        `DENSE_SPECTRUM_MAX_P`, above it an `ExtremeSpectrum` (exact Schur inertia, and the
+        extreme eigenvalues by Lanczos); see `landscape.analysis.collapsed_curvature`.
       predicted: the exact spectrum of MATH.md §4, ascending.
-      spectrum_error: max |λ − λ_pred| / max|λ_pred|.
+      spectrum_error: max |λ − λ_pred| / max|λ_pred|, over every eigenvalue (dense) or
+        over the extreme ones (Schur + Lanczos).
       n_negative_predicted: κ·#{λ_l > γ̄} at α = 0, 0 for α > 0.
       profiles: the re-minimised energy profiles along W = t·U.
       barrier_height, barrier_t: the smallest barrier over the probed directions
         (0 if some profile falls from t = 0) and where it sits.
       barrier_shape: the shape of that profile; for "rises" the height is only a
         lower bound (the profile never fell within the grid).
+      spectrum_method: "dense" or "schur+lanczos".
     """
 
     alpha: float
     energy: float
     energy_formula: float
     grad_norm: float
-    spectrum: Spectrum
+    spectrum: Spectrum | ExtremeSpectrum
     predicted: np.ndarray
     spectrum_error: float
     n_negative_predicted: int
@@ -73,6 +81,7 @@ class CollapsedReport:
     barrier_height: float
     barrier_t: float
     barrier_shape: str
+    spectrum_method: str = "dense"
 
     @property
     def evidence_grad_norm(self) -> float:
@@ -93,13 +102,18 @@ class CollapsedReport:
             "min_eigenvalue": s.min_eigenvalue,
             "n_negative_predicted": self.n_negative_predicted,
             "spectrum_error": self.spectrum_error,
+            "spectrum_method": self.spectrum_method,
             "barrier_height": self.barrier_height,
             "barrier_t": self.barrier_t,
             "barrier_shape": self.barrier_shape,
             "profiles": [p.to_dict(arrays) for p in self.profiles],
         }
         if arrays:
-            out["eigenvalues"] = s.eigenvalues.tolist()
+            if self.spectrum_method == "dense":
+                out["eigenvalues"] = s.eigenvalues.tolist()
+            else:  # only the extremes are computed; the inertia is exact (Schur)
+                out["lowest_eigenvalues"] = s.lowest.tolist()
+                out["highest_eigenvalues"] = s.highest.tolist()
             out["predicted_eigenvalues"] = self.predicted.tolist()
         return out
 
@@ -158,9 +172,8 @@ def reconstruction_path(data: Prop1Dataset, t=None) -> PathReport:
 
 def _collapsed_report(X, kappa, alpha, directions, spectrum_rtol) -> CollapsedReport:
     point = collapsed_point(X, kappa)  # X: a validated Data
-    spec = spectrum(point, X, alpha, rtol=spectrum_rtol)
     pred = collapsed_spectrum(X, kappa, alpha)
-    err = float(np.max(np.abs(spec.eigenvalues - pred)) / np.max(np.abs(pred)))
+    spec, err, method = collapsed_curvature(point, X, alpha, pred, rtol=spectrum_rtol)
     profiles = tuple(barrier_profiles(X, alpha, kappa, directions))
     k = int(np.argmin([p.barrier_height for p in profiles]))
     return CollapsedReport(
@@ -171,6 +184,7 @@ def _collapsed_report(X, kappa, alpha, directions, spectrum_rtol) -> CollapsedRe
         spectrum=spec,
         predicted=pred,
         spectrum_error=err,
+        spectrum_method=method,
         n_negative_predicted=n_negative_affine(X, kappa) if float(alpha) == 0 else 0,
         profiles=profiles,
         barrier_height=profiles[k].barrier_height,
@@ -307,13 +321,13 @@ def certify_prop1(
     n_random_directions = V.check_size("n_random_directions", n_random_directions, 0)
     V.check_tolerance("grad_tol", grad_tol, allow_zero=True)
     V.check_tolerance("spectrum_rtol", spectrum_rtol, allow_zero=True, below=1)
-    P = data.d * data.kappa + data.d + 1 + 2 * data.n * data.kappa
-    if P > MAX_DENSE_P:
+    P = n_parameters(data.n, data.d, data.kappa)
+    if P > MAX_P:
         raise ValueError(
-            f"certify_prop1 needs the dense {P}×{P} Hessian of eq. (5) (n = {data.n}, d = {data.d}, "
-            f"kappa = {data.kappa}: about {3 * 8 * P * P / 2**30:.0f} GiB) and dense Newton in its profiles; "
-            f"it refuses P > {MAX_DENSE_P} before allocating. Lower n (P = dκ + d + 1 + 2nκ), or certify the "
-            "collapsed point with landscape.certify_stationary, which uses the Schur inertia at any n."
+            f"certify_prop1 refuses P > {MAX_P} parameters before allocating (n = {data.n}, d = {data.d}, "
+            f"kappa = {data.kappa}: P = dκ + d + 1 + 2nκ = {P}). Its memory grows only linearly in n, but its "
+            f"re-minimised profiles take about 10 ms per data point (about {P * 0.005 / 60:.0f} min here); lower n, "
+            "or certify the collapsed point alone with landscape.certify_stationary (Schur inertia at any n)."
         )
     t0 = time.perf_counter()
     # Everything is computed in the data's standardised units (landscape.core.units), so the

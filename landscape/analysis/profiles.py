@@ -19,14 +19,13 @@ from dataclasses import dataclass, field
 import jax
 import jax.numpy as jnp
 import numpy as np
-from jax.flatten_util import ravel_pytree
 
 from landscape.common import checks as V
 from landscape.core.collapsed import collapsed_point
 from landscape.core.data import as_data, data_array
 from landscape.core.energy import energy_objective
 from landscape.core.params import VAEParams, as_float64_params, check_params
-from landscape.tools.newton import newton_minimize
+from landscape.tools.arrowhead import arrowhead_newton_minimize
 
 __all__ = [
     "Direction",
@@ -147,33 +146,47 @@ def random_directions(d: int, kappa: int, count: int, seed: int) -> list[Directi
     return out
 
 
+def _inner_energy(g, L, W, X, alpha, gamma):
+    """Eq. (5) at fixed W as an arrowhead objective: globals g = (b, log γ), locals L_i = (μ_i, log σ_i).
+
+    Point i's encoder moments enter only its own term of the sum, so the rows of L do
+    not interact (the structure of `landscape.analysis.schur`).
+    """
+    d, kappa = W.shape
+    return energy_objective(VAEParams(W, g[:d], g[d], L[:, :kappa], L[:, kappa:]), X, alpha, gamma)
+
+
 def _split(params: VAEParams):
-    rest = (params.b, params.log_gamma, params.mu, params.log_sigma)
-    flat, unravel = ravel_pytree(rest)
-    return flat, unravel
+    """(g, L) = ((b, log γ), (μ, log σ)) of ``params``: the variables of the inner problem."""
+    g = jnp.concatenate([params.b, jnp.reshape(params.log_gamma, (1,))])
+    return g, jnp.concatenate([params.mu, params.log_sigma], axis=1)
 
 
 @jax.jit
-def _profile_scan(X, alpha, U, ts, x0, template, gamma):
-    """Continuation along ts for one direction U; returns (energies, grad norms, states)."""
-    _, unravel = _split(template)
+def _profile_scan(X, alpha, U, ts, g0, L0, gamma):
+    """Continuation along ts for one direction U; returns (energies, grad norms, (g, L) states).
 
-    def f_at(t):
-        def f(x):
-            b, log_gamma, mu, log_sigma = unravel(x)
-            return energy_objective(VAEParams(t * U, b, log_gamma, mu, log_sigma), X, alpha, gamma)
-
-        return f
+    Each inner minimisation is `arrowhead_newton_minimize` over (b, log γ, μ, log σ),
+    O(n) memory and work per step (the dense Newton of `newton_minimize` needs O(n²)
+    memory and O(n³) work; the two agree where the inner Hessian is positive definite).
+    """
 
     def body(x, t):
-        res = newton_minimize(f_at(t), x, gtol=1e-11, max_steps=100)
-        return res.x, (res.value, res.grad_norm, res.x)
+        res = arrowhead_newton_minimize(_inner_energy, *x, (t * U, X, alpha, gamma), gtol=1e-11, max_steps=100)
+        return (res.g, res.L), (res.value, res.grad_norm, res.g, res.L)
 
-    _, (vals, gns, xs) = jax.lax.scan(body, x0, ts)
-    return vals, gns, xs
+    _, (vals, gns, gs, Ls) = jax.lax.scan(body, (g0, L0), ts)
+    return vals, gns, gs, Ls
 
 
-_profile_scan_many = jax.jit(jax.vmap(_profile_scan, in_axes=(None, None, 0, 0, 0, None, None)))
+@jax.jit
+def _profile_scan_many(X, alpha, Us, ts, g0s, L0s, gamma):
+    """`_profile_scan` for each direction, one after the other (`lax.map`).
+
+    Not `vmap`: a batched ``while_loop`` steps every direction until the slowest one has
+    converged, and past a profile's fall the inner problem can take the full ``max_steps``.
+    """
+    return jax.lax.map(lambda a: _profile_scan(X, alpha, *a, gamma), (Us, ts, g0s, L0s))
 
 
 def energy_profile(X, alpha, start: VAEParams, U, ts, *, gamma=None):
@@ -193,9 +206,9 @@ def energy_profile(X, alpha, start: VAEParams, U, ts, *, gamma=None):
     ts = np.asarray(ts, dtype=float)
     if ts.ndim != 1 or ts.size == 0 or not np.all(np.isfinite(ts)):
         raise ValueError("ts must be a non-empty 1-D array of finite values.")
-    x0, _ = _split(start)
+    g0, L0 = _split(start)
     X = jnp.asarray(X, dtype=jnp.float64)
-    vals, gns, _ = _profile_scan(X, alpha, jnp.asarray(U), jnp.asarray(ts), x0, start, gamma)
+    vals, gns, _, _ = _profile_scan(X, alpha, jnp.asarray(U), jnp.asarray(ts), g0, L0, gamma)
     return np.asarray(vals), np.asarray(gns)
 
 
@@ -269,18 +282,18 @@ def barrier_profiles(
     if not np.isfinite(t_max) or t_max <= 0:
         raise ValueError(f"t_max must be a finite number > 0, got {t_max!r}.")
     start = collapsed_point(data, kappa)
-    x0, _ = _split(start)
+    g0, L0 = _split(start)
     Xj = jnp.asarray(data.X)
     Us = jnp.asarray(np.stack([dr.U for dr in directions]))
     R = len(directions)
     tol = 1e-12 * max(1.0, abs(float(energy_objective(start, Xj, alpha, gamma))))
 
-    def run(ts, x_start):
-        out = _profile_scan_many(Xj, alpha, Us, jnp.asarray(ts), jnp.asarray(x_start), start, gamma)
+    def run(ts, g_start, L_start):
+        out = _profile_scan_many(Xj, alpha, Us, jnp.asarray(ts), jnp.asarray(g_start), jnp.asarray(L_start), gamma)
         return tuple(np.asarray(a) for a in out)
 
     ts = np.tile(profile_grid(float(alpha), t_max, num), (R, 1))
-    vals, gns, xs = run(ts, np.tile(np.asarray(x0), (R, 1)))
+    vals, gns, gs, Ls = run(ts, np.tile(np.asarray(g0), (R, 1)), np.tile(np.asarray(L0), (R, 1, 1)))
     must_fall = np.array([dr.kind == "affine_descent" for dr in directions])
     for _ in range(max_extensions):
         rel = vals - vals[:, :1]
@@ -289,14 +302,14 @@ def barrier_profiles(
             break
         last = ts[0, -1]
         ext = np.tile(np.linspace(last, last + t_max, num + 1)[1:], (R, 1))
-        ev, eg, ex = run(ext, xs[:, -1])
+        ev, eg, egs, eLs = run(ext, gs[:, -1], Ls[:, -1])
         ts, vals = np.concatenate([ts, ext], 1), np.concatenate([vals, ev], 1)
-        gns, xs = np.concatenate([gns, eg], 1), np.concatenate([xs, ex], 1)
+        gns, gs, Ls = np.concatenate([gns, eg], 1), np.concatenate([gs, egs], 1), np.concatenate([Ls, eLs], 1)
 
     # Refine between the neighbours of each interior maximum before the first fall.
     rel = vals - vals[:, :1]
     fine = np.empty((R, num))
-    x_lo = np.empty((R, xs.shape[-1]))
+    lo_at = np.zeros(R, dtype=int)
     refine = np.zeros(R, dtype=bool)
     for r in range(R):
         stop = _first_fall(rel[r], tol) or rel.shape[1]
@@ -304,9 +317,10 @@ def barrier_profiles(
         refine[r] = k > 0
         lo, hi = max(k - 1, 0), min(k + 1, ts.shape[1] - 1)
         fine[r] = np.linspace(ts[r, lo], ts[r, hi], num + 2)[1:-1]
-        x_lo[r] = xs[r, lo]
+        lo_at[r] = lo
     if np.any(refine):
-        fv, fg, _ = run(fine, x_lo)
+        rows = np.arange(R)
+        fv, fg, _, _ = run(fine, gs[rows, lo_at], Ls[rows, lo_at])
 
     out = []
     for r, dr in enumerate(directions):

@@ -37,6 +37,14 @@ def _collapsed_lines(rep, title) -> list[str]:
         f"  smallest λ      {s.min_eigenvalue:.6g}; largest {s.max_eigenvalue:.6g}",
         f"  vs MATH.md §4   max relative deviation {rep.spectrum_error:.1e}",
     ]
+    if getattr(rep, "spectrum_method", "dense") != "dense":
+        lines[3:6] = [
+            f"  Hessian inertia {_fmt_counts(s)}  [exact, Schur complement; H ({s.size}×{s.size}) never formed]",
+            f"  smallest λ      {s.min_eigenvalue:.6g}; largest {s.max_eigenvalue:.6g}  [Lanczos, "
+            f"residuals ≤ {max(s.residuals_lowest.max(), s.residuals_highest.max()):.1e}]",
+            f"  vs MATH.md §4   max relative deviation {rep.spectrum_error:.1e} "
+            f"(the {s.lowest.size} lowest and {s.highest.size} highest eigenvalues)",
+        ]
     if rep.alpha == 0:
         lines.append(
             f"  predicted index κ·#{{λ_l > γ̄}} = {rep.n_negative_predicted}: "
