@@ -5,7 +5,7 @@ eq. (5) has a global minimum that reconstructs perfectly *and* a bad local minim
 with q(z|x) = p(z) and p(x) = N(x̄, γ̄ I). `certify_prop1` checks both halves on a
 `Prop1Dataset`:
 
-- the reconstructing side: along μ_i = z_i, σ_i = t, γ = t² the energy falls without
+- the reconstructing side: along μ_i = z_i, σ_i = t, γ = γ̄ t² the energy falls without
   bound, with slope dL/d log t → 2n(d − κ);
 - the collapsed side: the energy equals nd(1 + log γ̄) + nκ, the gradient vanishes,
   the Hessian has no negative eigenvalue, and in the zero-curvature W directions the
@@ -37,6 +37,7 @@ from landscape.core.collapsed import (
 )
 from landscape.core.datasets import Prop1Dataset
 from landscape.core.energy import energy_objective
+from landscape.core.moments import soft_threshold
 
 __all__ = ["CollapsedReport", "PathReport", "Prop1Certificate", "certify_prop1", "reconstruction_path"]
 
@@ -133,6 +134,10 @@ class PathReport(Result):
       slope: the last (smallest-t) slope; expected_slope: 2n(d − κ).
       unbounded: energies strictly decreasing, slope within 1e-3 relative of
         2n(d − κ) > 0, and the last energy below the collapsed energy.
+      witness_residual: max_ij |x_ij − π_α(W* z_i) − b*_j| / √γ̄, how far the stored X is
+        from the witness's range (rounding, ~1e-16, for a generated data set; larger when
+        X was rounded after a big shift, X + t with |t| ≫ √γ̄). The energy along the path
+        can fall only while t ≫ this residual.
     """
 
     t: np.ndarray
@@ -141,6 +146,7 @@ class PathReport(Result):
     slope: float
     expected_slope: float
     unbounded: bool
+    witness_residual: float = 0.0
 
 
 def reconstruction_path(data: Prop1Dataset, t=None) -> PathReport:
@@ -167,7 +173,13 @@ def reconstruction_path(data: Prop1Dataset, t=None) -> PathReport:
         and abs(slope - expected) <= 1e-3 * expected
         and E[-1] < collapsed_energy(data.data, data.kappa)
     )
-    return PathReport(t=t, energy=E, slopes=slopes, slope=slope, expected_slope=expected, unbounded=unbounded)
+    w = std.witness
+    recon = np.asarray(soft_threshold(jnp.asarray(w.Z @ w.W.T), std.alpha)) + w.b
+    residual = float(np.max(np.abs(std.data.X - recon)))
+    return PathReport(
+        t=t, energy=E, slopes=slopes, slope=slope, expected_slope=expected, unbounded=unbounded,
+        witness_residual=residual,
+    )  # fmt: skip
 
 
 def _collapsed_report(X, kappa, alpha, directions, spectrum_rtol) -> CollapsedReport:

@@ -32,7 +32,7 @@ def _collapsed_lines(rep, title) -> list[str]:
     lines = [
         f"{title} (α = {rep.alpha:g})",
         f"  energy          {rep.energy:.12g}   (formula nd(1 + log γ̄) + nκ = {rep.energy_formula:.12g})",
-        f"  ‖∇L‖₂           {rep.grad_norm:.3e}",
+        f"  ‖∇L‖₂           {rep.grad_norm:.3e}   (gradient and Hessian in standardised units, X_s = (X − x̄)/√γ̄)",
         f"  Hessian inertia {_fmt_counts(s)}",
         f"  smallest λ      {s.min_eigenvalue:.6g}; largest {s.max_eigenvalue:.6g}",
         f"  vs MATH.md §4   max relative deviation {rep.spectrum_error:.1e}",
@@ -72,11 +72,16 @@ def format_prop1(cert) -> str:
     r = cert.reconstruction
     lines += [
         "",
-        "Reconstructing path μ_i = z_i, σ_i = t, γ = t² (witness decoder W*, b*)",
+        "Reconstructing path μ_i = z_i, σ_i = t, γ = γ̄ t² (witness decoder W*, b*)",
         "  t        " + "  ".join(f"{x:>10.0e}" for x in r.t),
         "  L        " + "  ".join(f"{x:>10.4g}" for x in r.energy),
         f"  slope dL/d log t at the smallest t: {r.slope:.6f} (2n(d − κ) = {r.expected_slope:g}) → "
         + ("unbounded below" if r.unbounded else "NOT shown unbounded"),
+        *(
+            [f"  X is {r.witness_residual:.1e} (in units of √γ̄) off the witness's range (rounded after a shift?)"]
+            if getattr(r, "witness_residual", 0.0) > 1e-10
+            else []
+        ),
         "",
         "Checks:",
     ]
