@@ -21,6 +21,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from landscape.analysis.basins import active_dims
+from landscape.analysis.gamma_branches import branch_candidates, locate_crossing, probe_minima
 from landscape.analysis.search import InitScales, init_params, search
 from landscape.common import checks as V
 from landscape.common.status import NON_FINITE
@@ -275,7 +276,12 @@ class Threshold:
 
     ``k``: the active count drops from k to k − 1 at ``gamma``. ``lo``, ``hi``: the final
     bracket (hi / lo − 1 ≤ rtol). ``energy_lo``, ``energy_hi``, ``kl_lo``, ``kl_hi``: the
-    best energy and the per-dimension summed KL (descending) at the two ends.
+    best energy and the per-dimension summed KL (descending) at the two ends (for a
+    first-order one: branch A's at lo, branch B's at hi). ``kind``: "continuous"
+    (bisected on the active count) or "first_order" (two coexisting branches, bisected on
+    their energy difference, `landscape.analysis.gamma_branches`); then ``energy_a``,
+    ``energy_b`` are the two branches' energies at ``gamma`` (A: ≥ k active, B: fewer) and
+    ``gap_slope`` is d(E_A − E_B)/dγ there (> 0).
     """
 
     k: int
@@ -287,16 +293,25 @@ class Threshold:
     kl_lo: tuple
     kl_hi: tuple
     evaluations: int
+    kind: str = "continuous"
+    energy_a: float | None = None
+    energy_b: float | None = None
+    gap_slope: float | None = None
 
     def to_dict(self) -> dict:
-        return {
+        out = {
             "k": self.k,
             "gamma": self.gamma,
+            "kind": self.kind,
             "bracket": [self.lo, self.hi],
             "energy": [self.energy_lo, self.energy_hi],
             "kl_sums": [list(self.kl_lo), list(self.kl_hi)],
             "evaluations": self.evaluations,
         }
+        if self.kind == "first_order":
+            out["branch_energies"] = [self.energy_a, self.energy_b]
+            out["gap_slope"] = self.gap_slope
+        return out
 
 
 @dataclass(frozen=True)
@@ -333,6 +348,7 @@ def gamma_thresholds(
     steps: int = 1500,
     rtol: float = 1e-6,
     kl_tol: float | None = None,
+    probe_restarts: int | None = None,
     progress: bool = False,
 ) -> GammaThresholds:
     """Locate the partial-collapse thresholds γ″_j and the full-collapse threshold γ′.
@@ -344,8 +360,17 @@ def gamma_thresholds(
     the summed KL of each latent dimension, Σ_i KL_ik > kl_tol (default 1e-9 n): near a
     continuous (α = 0) threshold it vanishes like n(λ_j − γ)/(2λ_j), which the
     (ε, δ)-collapse count cannot resolve within about 1%.
+
+    Probes near a bracket use ``probe_restarts`` fresh restarts (default: ``restarts`` at
+    α = 0, where fixed-γ eq. (5) is pPCA with no spurious minima, MATH.md §6; else
+    max(16, 4 restarts)). Where the best ≥ k-active minimum at lo and the best < k-active
+    one at hi both survive continuation across the bracket and their energies cross, the
+    threshold is first order. The bracket is first bisected on the best minimum's active
+    count; then, if the best ≥ k-active minimum at lo and the best < k-active one at hi
+    both survive continuation across it (the first keeping its k-th KL), the crossing of
+    their energies is bisected instead, the bracket moving past it where it lies outside
+    (`landscape.analysis.gamma_branches.locate_crossing`). `Threshold.kind` says which.
     """
-    from landscape.analysis.basins import kl_per_dim
 
     X = as_data(X)  # validated once; the sweep and every probe reuse it
     n, d = X.shape
@@ -359,17 +384,15 @@ def gamma_thresholds(
         gammas = np.geomspace(np.sum(lam) / (20 * d), 3 * lam[0], 25)
     g = _check_grid(gammas)
     sweep = sweep_gamma(X, alpha, kappa=kappa, gammas=g, restarts=restarts, seed=seed, steps=steps, progress=progress)
+    probe_restarts = (restarts if alpha == 0 else max(16, 4 * restarts)) if probe_restarts is None else (
+        V.check_size("probe_restarts", probe_restarts, 1))  # fmt: skip
     count = [0]
 
     def probe(gamma):
         count[0] += 1
-        r = search(
-            X, alpha, kappa=kappa, restarts=restarts, steps=steps, seed=seed, gamma=float(gamma),
-            gtol=1e-12, polish_steps=3000, progress=False,
-        )  # fmt: skip
-        p = r.restart(r.best)
-        kl = np.sort(kl_per_dim(p.mu, p.log_sigma).sum(axis=0))[::-1]
-        return int(np.sum(kl > kl_tol)), float(r.energy[r.best]), tuple(float(x) for x in kl)
+        ms = probe_minima(X, alpha, kappa, gamma, restarts=probe_restarts, steps=steps, seed=seed)
+        best = min(ms, key=lambda m: m.energy)  # the lowest endpoint (polished, finite)
+        return best.active(kl_tol), best.energy, best.kl, ms
 
     found = []
     for k in range(kappa, 0, -1):
@@ -378,27 +401,35 @@ def gamma_thresholds(
             continue  # never (or always) fewer than k active on this grid
         i = int(below[0])
         lo, hi = float(g[i - 1]), float(g[i])
-        a_lo, e_lo, kl_lo = probe(lo)
-        a_hi, e_hi, kl_hi = probe(hi)
+        a_lo, e_lo, kl_lo, m_lo = probe(lo)
+        a_hi, e_hi, kl_hi, m_hi = probe(hi)
         # widen by a grid cell where the sharp count disagrees with the sweep's (ε, δ) count
         while a_lo < k and i - 1 > 0:
             i -= 1
             lo = float(g[i - 1])
-            a_lo, e_lo, kl_lo = probe(lo)
+            a_lo, e_lo, kl_lo, m_lo = probe(lo)
         while a_hi >= k and i + 1 < g.size:
             i += 1
             hi = float(g[i])
-            a_hi, e_hi, kl_hi = probe(hi)
+            a_hi, e_hi, kl_hi, m_hi = probe(hi)
         if a_lo < k or a_hi >= k:
             continue
         while hi / lo - 1 > rtol:
             mid = float(np.sqrt(lo * hi))
-            a, e, kl = probe(mid)
+            a, e, kl, ms = probe(mid)
             if a >= k:
-                lo, e_lo, kl_lo = mid, e, kl
+                lo, e_lo, kl_lo, m_lo = mid, e, kl, ms
             else:
-                hi, e_hi, kl_hi = mid, e, kl
-        found.append(Threshold(k, float(np.sqrt(lo * hi)), lo, hi, e_lo, e_hi, kl_lo, kl_hi, count[0]))
+                hi, e_hi, kl_hi, m_hi = mid, e, kl, ms
+        cand = branch_candidates(m_lo, m_hi, k, kl_tol)
+        cr = None if cand is None else locate_crossing(X, alpha, kappa, k, lo, hi, *cand, kl_tol=kl_tol, rtol=rtol)[0]
+        if cr is None:  # continuous: the count bisection stands
+            found.append(Threshold(k, float(np.sqrt(lo * hi)), lo, hi, e_lo, e_hi, kl_lo, kl_hi, count[0]))
+            continue
+        count[0] += cr.evaluations
+        ends = (cr.a_lo.energy, cr.b_hi.energy, cr.a_lo.kl, cr.b_hi.kl, count[0])
+        branches = ("first_order", cr.energy_a, cr.energy_b, cr.gap_slope)
+        found.append(Threshold(k, cr.gamma, cr.lo, cr.hi, *ends, *branches))
     partial = tuple(sorted(found, key=lambda t: t.gamma))
     full = next((t for t in found if t.k == 1), None)
     config = {
@@ -410,6 +441,7 @@ def gamma_thresholds(
         "seed": int(seed),
         "rtol": rtol,
         "kl_tol": kl_tol,
+        "probe_restarts": probe_restarts,
     }
     return GammaThresholds(partial=partial, full=full, sweep=sweep, config=config)
 

@@ -1,0 +1,49 @@
+"""Proposition 2 thresholds: continuous at α = 0 (MATH.md §6), two crossing branches for α > 0."""
+
+import numpy as np
+import pytest
+
+import landscape
+from landscape.analysis import gamma_branches as GB
+from landscape.core.data import as_data
+
+
+def test_alpha_zero_threshold_is_continuous_and_is_lambda():
+    """MATH.md §6: γ''_1 = λ_1 at α = 0, a continuous transition (no coexisting branch)."""
+    X = np.random.default_rng(3).normal(size=(12, 3)) * np.array([2.0, 1.0, 0.5])
+    lam = as_data(X).eigenvalues
+    t = landscape.gamma_thresholds(X, 0.0, kappa=1, gammas=np.geomspace(0.5, 2.0, 5) * lam[0], restarts=2, steps=800)
+    (th,) = t.partial
+    assert th.kind == "continuous" and th.gap_slope is None
+    assert th.gamma == pytest.approx(lam[0], rel=1e-5)
+    d = th.to_dict()
+    assert d["kind"] == "continuous" and "gap_slope" not in d
+
+
+def _gap(X, alpha, a, b, gamma):
+    """E_A − E_B at γ by continuation of each branch minimum (polished: ‖∇L‖ certified)."""
+    am, bm = GB.polish_at(X, alpha, 1, a, gamma), GB.polish_at(X, alpha, 1, b, gamma)
+    assert am.converged and bm.converged
+    return am.energy - bm.energy
+
+
+@pytest.mark.slow
+def test_first_order_crossing_has_equal_branch_energies_and_the_order_flips():
+    """At a first-order threshold both branch minima exist, their energies agree, and the order flips."""
+    X = as_data(landscape.prop1_dataset(0.5, n=20, d=3, kappa=1, seed=0).X)
+    t = landscape.gamma_thresholds(X, 0.5, kappa=1)
+    (th,) = t.partial
+    assert th.kind == "first_order"
+    assert abs(th.energy_a - th.energy_b) <= 1e-6 * abs(th.energy_b) + th.gap_slope * (th.hi - th.lo)
+    assert th.gap_slope > 0
+    assert th.to_dict()["branch_energies"] == [th.energy_a, th.energy_b]
+    ms = GB.probe_minima(X, 0.5, 1, th.lo, restarts=16, steps=1500, seed=0)
+    a = min((m for m in ms if m.converged and m.active(20e-9) >= 1), key=lambda m: m.energy)
+    b = min((m for m in GB.probe_minima(X, 0.5, 1, th.hi, restarts=16, steps=1500, seed=0)
+             if m.converged and m.active(20e-9) == 0), key=lambda m: m.energy)  # fmt: skip
+    delta = 1e-3
+    assert _gap(X, 0.5, a, b, th.gamma * (1 - delta)) < 0 < _gap(X, 0.5, a, b, th.gamma * (1 + delta))
+    # the reported slope is the envelope-theorem slope: compare a central difference
+    h = 1e-4 * th.gamma
+    fd = (_gap(X, 0.5, a, b, th.gamma + h) - _gap(X, 0.5, a, b, th.gamma - h)) / (2 * h)
+    assert th.gap_slope == pytest.approx(fd, rel=1e-3)
