@@ -25,14 +25,29 @@ from __future__ import annotations
 import argparse
 import time
 
-import jax
-import jax.numpy as jnp
-import numpy as np
-
-import landscape
 from landscape.cli.args import ArgumentParser, check_output_path, positive_float
-from landscape.common.provenance import save_json, versions
-from landscape.core.energy import energy_objective
+
+
+def parse_args(argv=None):
+    ap = ArgumentParser(prog="curvature.py", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--budget", type=positive_float, default=60.0, help="seconds per run for part 4 (default 60)")
+    ap.add_argument("--quick", action="store_true", help="small sizes only (a smoke run; skips parts 3 and 4)")
+    ap.add_argument("--json", default=None, help="save the tables as JSON")
+    args = ap.parse_args(argv)
+    check_output_path(ap, "--json", args.json)
+    return args
+
+
+if __name__ == "__main__":  # the arguments are checked before JAX is imported: a bad one costs ~0.1 s
+    parse_args()
+
+import jax  # noqa: E402
+import jax.numpy as jnp  # noqa: E402
+import numpy as np  # noqa: E402
+
+import landscape  # noqa: E402
+from landscape.common.provenance import save_json, versions  # noqa: E402
+from landscape.core.energy import energy_objective  # noqa: E402
 
 D, KAPPA = 20, 5
 
@@ -220,13 +235,8 @@ def largest(budget, n0_dense, n0_schur, n0_lanczos, rows):
         )
 
 
-def main():
-    ap = ArgumentParser(prog="curvature.py", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--budget", type=positive_float, default=60.0, help="seconds per run for part 4 (default 60)")
-    ap.add_argument("--quick", action="store_true", help="small sizes only (a smoke run; skips parts 3 and 4)")
-    ap.add_argument("--json", default=None, help="save the tables as JSON")
-    args = ap.parse_args()
-    check_output_path(ap, "--json", args.json)
+def main(argv=None):
+    args = parse_args(argv)
     print(f"backend: {jax.default_backend()}, devices: {jax.devices()}, float64: {jax.config.jax_enable_x64}")
     out = {"compare": [], "million": [], "largest": []}
     compare([20, 60] if args.quick else [50, 200, 400], out["compare"])

@@ -14,13 +14,26 @@ from __future__ import annotations
 import argparse
 import time
 
-import jax
-import jax.numpy as jnp
-import numpy as np
-
-import landscape
 from landscape.cli.args import ArgumentParser, int_at_least
-from landscape.core.energy import _energy, _energy_mc_samples
+
+
+def parse_args(argv=None):
+    ap = ArgumentParser(
+        prog="energy_throughput.py", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    ap.add_argument("--repeats", type=int_at_least(1), default=20)
+    return ap.parse_args(argv)
+
+
+if __name__ == "__main__":  # the arguments are checked before JAX is imported: a bad one costs ~0.1 s
+    parse_args()
+
+import jax  # noqa: E402
+import jax.numpy as jnp  # noqa: E402
+import numpy as np  # noqa: E402
+
+import landscape  # noqa: E402
+from landscape.core.energy import _energy, _energy_mc_samples  # noqa: E402
 
 
 def batch_params(rng, R, n, d, kappa):
@@ -44,12 +57,8 @@ def timed(fn, *args, repeats):
     return compile_s, (time.perf_counter() - t0) / repeats
 
 
-def main():
-    ap = ArgumentParser(
-        prog="energy_throughput.py", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
-    ap.add_argument("--repeats", type=int_at_least(1), default=20)
-    args = ap.parse_args()
+def main(argv=None):
+    args = parse_args(argv)
     alpha = 0.1
     print(f"backend: {jax.default_backend()}, float64: {jax.config.jax_enable_x64}")
     header = f"{'problem':<22}{'R':>6}  {'method':<14}{'compile s':>10}{'evals/s':>14}{'ratio':>9}{'std err':>11}"

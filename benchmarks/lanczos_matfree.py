@@ -62,16 +62,32 @@ import sys
 import time
 from functools import partial
 
-import jax
-import jax.numpy as jnp
-import numpy as np
-
-import landscape
 from landscape.cli.args import ArgumentParser, check_output_path
-from landscape.common.provenance import save_json, versions
-from landscape.core.energy import energy_objective
-from landscape.tools.lanczos import lanczos_basis
-from landscape.tools.operator import dense_operator, hessian_operator
+
+
+def parse_args(argv=None):
+    ap = ArgumentParser(
+        prog="lanczos_matfree.py", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    ap.add_argument("--quick", action="store_true", help="the smallest size only")
+    ap.add_argument("--json", default=None, help="save the tables as JSON")
+    args = ap.parse_args(argv)
+    check_output_path(ap, "--json", args.json)
+    return args
+
+
+if __name__ == "__main__":  # the arguments are checked before JAX is imported: a bad one costs ~0.1 s
+    parse_args()
+
+import jax  # noqa: E402
+import jax.numpy as jnp  # noqa: E402
+import numpy as np  # noqa: E402
+
+import landscape  # noqa: E402
+from landscape.common.provenance import save_json, versions  # noqa: E402
+from landscape.core.energy import energy_objective  # noqa: E402
+from landscape.tools.lanczos import lanczos_basis  # noqa: E402
+from landscape.tools.operator import dense_operator, hessian_operator  # noqa: E402
 
 D, KAPPA = 20, 5
 K = 3
@@ -332,14 +348,8 @@ def part3(n, probes, steps, rows):
             )
 
 
-def main():
-    ap = ArgumentParser(
-        prog="lanczos_matfree.py", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
-    ap.add_argument("--quick", action="store_true", help="the smallest size only")
-    ap.add_argument("--json", default=None, help="save the tables as JSON")
-    args = ap.parse_args()
-    check_output_path(ap, "--json", args.json)
+def main(argv=None):
+    args = parse_args(argv)
     if importlib.util.find_spec("matfree") is None:
         print("matfree is not installed: nothing to compare (pip install matfree==0.6.3).", file=sys.stderr)
         return

@@ -21,13 +21,24 @@ import argparse
 import math
 import time
 
-import jax
-import jax.numpy as jnp
-import numpy as np
-
-import landscape
 from landscape.cli.args import ArgumentParser, int_at_least
-from landscape.core.marginal import DecoderParams, log_marginal_points
+
+
+def parse_args(argv=None):
+    ap = ArgumentParser(prog="marginal.py", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--repeats", type=int_at_least(1), default=10)
+    return ap.parse_args(argv)
+
+
+if __name__ == "__main__":  # the arguments are checked before JAX is imported: a bad one costs ~0.1 s
+    parse_args()
+
+import jax  # noqa: E402
+import jax.numpy as jnp  # noqa: E402
+import numpy as np  # noqa: E402
+
+import landscape  # noqa: E402
+from landscape.core.marginal import DecoderParams, log_marginal_points  # noqa: E402
 
 
 def gauss_hermite_log_p(theta, X, alpha, z, log_w):
@@ -73,9 +84,7 @@ def timed(fn, *args, repeats):
 
 
 def main(argv=None):
-    ap = ArgumentParser(prog="marginal.py", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--repeats", type=int_at_least(1), default=10)
-    args = ap.parse_args(argv)
+    args = parse_args(argv)
     alpha = 0.1
     ours = jax.jit(jax.value_and_grad(exact_log_p))
     gauss_hermite = jax.jit(jax.value_and_grad(gauss_hermite_log_p))

@@ -25,18 +25,34 @@ import time
 from functools import partial
 from pathlib import Path
 
-import jax
-import jax.numpy as jnp
-import numpy as np
-
-import landscape
-from landscape.analysis.search import init_params
 from landscape.cli.args import ArgumentParser, check_output_path
-from landscape.common.provenance import save_json
-from landscape.core.energy import energy_objective
-from landscape.core.moments import expected_sq_error_elementwise
-from landscape.tools import descent
-from landscape.tools import engine as E
+
+
+def parse_args(argv=None):
+    ap = ArgumentParser(
+        prog="search_throughput.py", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    ap.add_argument("--quick", action="store_true", help="fewer steps (a smoke test)")
+    ap.add_argument("--json", help="also save the table as JSON")
+    args = ap.parse_args(argv)
+    check_output_path(ap, "--json", args.json)
+    return args
+
+
+if __name__ == "__main__":  # the arguments are checked before JAX is imported: a bad one costs ~0.1 s
+    parse_args()
+
+import jax  # noqa: E402
+import jax.numpy as jnp  # noqa: E402
+import numpy as np  # noqa: E402
+
+import landscape  # noqa: E402
+from landscape.analysis.search import init_params  # noqa: E402
+from landscape.common.provenance import save_json  # noqa: E402
+from landscape.core.energy import energy_objective  # noqa: E402
+from landscape.core.moments import expected_sq_error_elementwise  # noqa: E402
+from landscape.tools import descent  # noqa: E402
+from landscape.tools import engine as E  # noqa: E402
 
 
 def _load_peer():
@@ -127,13 +143,7 @@ def flops_and_bound(X, alpha, kappa, R, steps):
 
 
 def main(argv=None):
-    ap = ArgumentParser(
-        prog="search_throughput.py", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
-    ap.add_argument("--quick", action="store_true", help="fewer steps (a smoke test)")
-    ap.add_argument("--json", help="also save the table as JSON")
-    args = ap.parse_args(argv)
-    check_output_path(ap, "--json", args.json)
+    args = parse_args(argv)
     peer = _load_peer()
     if peer is None:
         print("torch is not installed: the PyTorch column is skipped (pip install torch==2.13.0).", file=sys.stderr)

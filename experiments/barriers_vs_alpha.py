@@ -33,10 +33,10 @@ import time
 
 import numpy as np
 
-import landscape
-from landscape.analysis.prop1_path import prop1_path
+import landscape  # light: the library (and JAX) load on first use, after the arguments are checked
 from landscape.cli.args import (
     ArgumentParser,
+    check_count,
     check_output_prefix,
     check_prop1_dataset,
     nonnegative_float,
@@ -44,7 +44,6 @@ from landscape.cli.args import (
     seed,
     usage_errors,
 )
-from landscape.common import checks as V
 from landscape.common.provenance import save_json
 
 ATTEMPTS = (("profile", "profile"), ("profile", "straight"), ("witness", "profile"), ("witness", "straight"))
@@ -74,7 +73,7 @@ def run_alpha(ds, alpha, images) -> dict:
     runs = []
     for end, init in ATTEMPTS:
         try:
-            r = prop1_path(ds, alpha=alpha, end=end, init=init, images=images)
+            r = landscape.prop1_path(ds, alpha=alpha, end=end, init=init, images=images)
         except ValueError as err:  # the witness end is not below the collapsed energy at this α
             runs.append({"end": end, "init": init, "skipped": str(err)})
             continue
@@ -143,8 +142,7 @@ def main(argv=None) -> int:
     ap = build_parser()
     args = ap.parse_args(argv)
     check_prop1_dataset(ap, n=args.n, d=args.d, kappa=args.kappa)
-    with usage_errors(ap):  # the string method's own check
-        V.check_size("images", args.images, 3)
+    check_count(ap, "images", args.images, 3)  # the string method's own rule
     out = check_output_prefix(ap, "--out", args.out, files=[".json"], figures=[".png"])
 
     t0 = time.perf_counter()

@@ -29,11 +29,9 @@ import time
 
 import numpy as np
 
-import landscape  # noqa: F401  (float64)
+import landscape  # noqa: F401  (float64 when JAX loads; the import itself is light)
 from landscape.cli.args import ArgumentParser, check_output_folder, float_in, int_at_least, positive_float, seed
 from landscape.common.provenance import save_json
-from landscape.models import linear_conditional as LC
-from landscape.tools.multistart import multistart
 
 KL_TOL = 1e-8
 
@@ -75,6 +73,9 @@ def main(argv=None) -> int:
     if args.n < args.d:
         ap.error(f"--n must be >= --d = {args.d} (E[xxᵀ] must be invertible), got {args.n}")
     out = check_output_folder(ap, "--out", args.out, files=["cvae_correlation.json"], figures=["cvae_correlation.png"])
+
+    from landscape.models import linear_conditional as LC
+    from landscape.tools.multistart import multistart
 
     t0 = time.perf_counter()
     rng = np.random.default_rng(np.random.SeedSequence([args.seed, 2024]))

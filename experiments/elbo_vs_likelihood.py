@@ -37,18 +37,17 @@ import time
 
 import numpy as np
 
-import landscape
+import landscape  # light: the library (and JAX) load on first use, after the arguments are checked
 from landscape.cli.args import (
     ArgumentParser,
+    check_count,
     check_output_prefix,
     check_prop1_dataset,
     int_at_least,
     nonnegative_float,
     positive_float,
     seed,
-    usage_errors,
 )
-from landscape.common import checks as V
 from landscape.common.provenance import save_json
 
 QUICK = {
@@ -109,8 +108,7 @@ def main(argv=None) -> int:
         for k, v in QUICK.items():
             setattr(args, k, v)
     check_prop1_dataset(ap, n=args.n, d=args.d, kappa=args.kappa)
-    with usage_errors(ap):  # collapsed_likelihood_evidence's own check
-        V.check_size("num (--profile-num)", args.profile_num, 2)
+    check_count(ap, "num (--profile-num)", args.profile_num, 2)  # collapsed_likelihood_evidence's own rule
     suffixes = ["_basins.png", "_gaps.png", "_slices.png", "_profiles.png"]
     out = check_output_prefix(ap, "--out", args.out, files=[".json"], figures=suffixes)
     t0 = time.perf_counter()

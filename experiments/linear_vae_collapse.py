@@ -52,7 +52,7 @@ from pathlib import Path
 
 import numpy as np
 
-import landscape  # noqa: F401  (float64)
+import landscape  # noqa: F401  (float64 when JAX loads; the import itself is light)
 from landscape.cli.args import (
     SEED_LIMIT,
     ArgumentParser,
@@ -62,8 +62,6 @@ from landscape.cli.args import (
     usage_errors,
 )
 from landscape.common.provenance import save_json
-from landscape.models import linear as L
-from landscape.tools.multistart import multistart
 
 PUBLISHED_MNIST = 941.6543  # Lucas et al.'s notebook: pPCA MLE, first 1000 MNIST train images, q = 200, np.cov
 EPS = DELTA = 0.01
@@ -143,6 +141,8 @@ def mnist_ppca(directory, n: int = 1000, q: int = 200) -> dict:
         raise ValueError(f"{path}: expected (N >= {n}, rows, cols) images, got shape {imgs.shape}.")
     X = imgs[:n].reshape(n, -1).astype(np.float64) / 255.0
     out = {"file": str(path), "n": n, "q": q, "d": X.shape[1], "published": PUBLISHED_MNIST}
+    from landscape.models import linear as L
+
     for ddof in (1, 0):
         fit = L.ppca_mle(X, q, None, ddof=ddof)
         c = np.full(fit.eigenvalues.size, fit.sigma2)
@@ -163,6 +163,9 @@ def mnist_ppca(directory, n: int = 1000, q: int = 200) -> dict:
 def run_dataset(name: str, X: np.ndarray, args, t0: float) -> dict:
     n, d = X.shape
     kappa = args.kappa
+    from landscape.models import linear as L
+    from landscape.tools.multistart import multistart
+
     mom = L.data_moments(X)
     lam = L.ppca_mle(X, kappa).eigenvalues
     # log-spaced over the spectrum, plus the geometric mean of each pair of neighbours λ_j, λ_{j+1}
@@ -221,6 +224,8 @@ def run_dataset(name: str, X: np.ndarray, args, t0: float) -> dict:
 
 def _summarise(X, res, s2, lam, kappa, *, learned: bool) -> dict:
     n = X.shape[0]
+    from landscape.models import linear as L
+
     fit = L.ppca_mle(X, kappa, s2)
     endpoints = []
     for r in range(res.restarts):

@@ -6,178 +6,84 @@ barriers of 1e-4 on energies of order 100. Arrays you create with ``jnp`` after 
 import are float64 by default.
 
 The public API follows Dai, Wang & Wipf (ICML 2020) and ../shared/MATH.md.
+
+The import itself is light (no JAX, no NumPy), so that a command-line tool can refuse a bad
+argument at once (issue 18, item 6). The flat API (``__all__``) is loaded on first use (PEP 562):
+``landscape.search`` imports `landscape.analysis.search` then. Float64 is switched on when JAX
+is imported (here, if it already is; otherwise by an import hook, the moment ``import jax``
+completes, before any array exists), and `landscape.analysis.eq5_bindings` registers eq. (5)
+with the path tools when they load (`landscape.tools.flat`), as the eager import of 0.2 did.
 """
 
-import jax
+import importlib as _importlib
+import sys as _sys
+import types as _types
 
-jax.config.update("jax_enable_x64", True)
-
-from landscape.analysis import paths  # noqa: E402
-from landscape.analysis.basins import (  # noqa: E402
-    CATEGORIES,
-    BasinStats,
-    Minimum,
-    active_dims,
-    basin_stats,
-    canonicalize,
-    categorize,
-    kl_per_dim,
-    wilson_interval,
-)
-from landscape.analysis.certificate import (  # noqa: E402
-    CollapsedReport,
-    PathReport,
-    Prop1Certificate,
-    certify_prop1,
-    reconstruction_path,
-)
-from landscape.analysis.elbo_gap import ElboGap, OptimalPhi, elbo_gap, optimal_phi  # noqa: E402
-from landscape.analysis.gamma import (  # noqa: E402
-    GammaSweep,
-    GammaThresholds,
-    LiteralProp2,
-    Threshold,
-    affine_optimum,
-    affine_optimum_energy,
-    gamma_thresholds,
-    implicit_gamma,
-    prop2_literal,
-    sweep_gamma,
-    trivial_energy,
-)
-from landscape.analysis.likelihood_basins import (  # noqa: E402
-    BasinComparison,
-    MinimumReport,
-    compare_basins,
-    decoder_signal,
-    likelihood_multistart,
-)
-from landscape.analysis.likelihood_collapsed import (  # noqa: E402
-    CollapsedEvidence,
-    DirectionEvidence,
-    SlicePair,
-    collapsed_likelihood_evidence,
-    collapsed_slices,
-    collapsed_theta,
-    coordinate_directions,
-    tail_prediction,
-)
-from landscape.analysis.profiles import (  # noqa: E402
-    Direction,
-    Profile,
-    affine_descent_directions,
-    barrier_profiles,
-    energy_profile,
-    random_directions,
-)
-from landscape.analysis.prop1_path import prop1_path  # noqa: E402
-from landscape.analysis.schur import SchurInertia, block_inertia, hessian_blocks, schur_inertia  # noqa: E402
-from landscape.analysis.search import InitScales, SearchResult, init_params, search  # noqa: E402
-from landscape.analysis.spectrum import grad_norm, gradient, hessian, spectrum  # noqa: E402
-from landscape.analysis.stationary import (  # noqa: E402
-    Mode,
-    StationaryCertificate,
-    certify,
-    certify_minima,
-    certify_stationary,
-)
-from landscape.analysis.two_stage import LIBI_LABEL, TwoStageFit, two_stage_fit  # noqa: E402
-from landscape.common.provenance import __version__  # noqa: E402
-from landscape.core import datasets  # noqa: E402
-from landscape.core.collapsed import (  # noqa: E402
-    collapsed_energy,
-    collapsed_point,
-    collapsed_spectrum,
-    data_covariance,
-    gamma_bar,
-    n_negative_affine,
-)
-from landscape.core.data import Data, as_data  # noqa: E402
-from landscape.core.datasets import Prop1Dataset, prop1_dataset  # noqa: E402
-from landscape.core.energy import (  # noqa: E402
-    energy,
-    energy_mc,
-    energy_mc_samples,
-    energy_objective,
-    energy_terms,
-    expected_sq_error,
-)
-from landscape.core.marginal import (  # noqa: E402
-    DecoderParams,
-    LogMarginal,
-    decoder_params,
-    log_likelihood,
-    log_marginal,
-    log_marginal_points,
-    marginal_energy,
-)
-from landscape.core.moments import soft_threshold, soft_threshold_moments  # noqa: E402
-from landscape.core.params import VAEParams  # noqa: E402
-from landscape.models import linear, linear_conditional, linear_hierarchical  # noqa: E402
-from landscape.models.linear import (  # noqa: E402
-    LinearVAEParams,
-    PPCAFit,
-    PPCAStationaryPoint,
-    collapse_count,
-    collapsed_dims,
-    linear_vae_elbo,
-    linear_vae_init,
-    linear_vae_kl_per_dim,
-    linear_vae_objective,
-    optimal_encoder,
-    optimal_linear_vae,
-    ppca_hessian_inertia,
-    ppca_log_likelihood,
-    ppca_mle,
-    ppca_posterior,
-    ppca_stationary_point,
-    ppca_stationary_points,
-    predicted_collapsed,
-)
-from landscape.models.linear_conditional import (  # noqa: E402
-    CVAEOptimum,
-    CVAEParams,
-    CVAEStatistics,
-    cvae_init,
-    cvae_loss,
-    cvae_objective,
-    cvae_optimum,
-    cvae_statistics,
-)
-from landscape.models.linear_hierarchical import (  # noqa: E402
-    HVAEOptimum,
-    HVAEParams,
-    HVAEStatistics,
-    hvae_init,
-    hvae_loss,
-    hvae_objective,
-    hvae_optimum,
-    hvae_statistics,
-)
-from landscape.tools.curvature import (  # noqa: E402
-    EigenEstimates,
-    LanczosResult,
-    SpectralDensity,
-    block_shares,
-    dense_hessian,
-    hvp,
-    lanczos,
-    spectral_density,
-)
-from landscape.tools.directions import FilterDirection, filter_normalized_direction, segment_direction  # noqa: E402
-from landscape.tools.inertia import Spectrum, inertia  # noqa: E402
-from landscape.tools.multistart import MultiStartResult, multistart  # noqa: E402
-from landscape.tools.newton import NewtonResult, newton_minimize  # noqa: E402
-from landscape.tools.operator import (  # noqa: E402
-    CurvatureOperator,
-    dense_operator,
-    gauss_newton_operator,
-    hessian_operator,
-    linear_operator,
-)
-from landscape.tools.profile import Profile1D, profile_1d  # noqa: E402
-from landscape.tools.slices import Slice1D, Slice2D, slice_1d, slice_2d  # noqa: E402
-from landscape.tools.string_method import MinimumEnergyPath, minimum_energy_path  # noqa: E402
+# Where each public name is defined (``landscape.<module>``); `__all__` lists the same names.
+_API = {
+    "analysis.basins": ("CATEGORIES", "BasinStats", "Minimum", "active_dims", "basin_stats", "canonicalize",
+                        "categorize", "kl_per_dim", "wilson_interval"),
+    "analysis.certificate": ("CollapsedReport", "PathReport", "Prop1Certificate", "certify_prop1",
+                             "reconstruction_path"),
+    "analysis.elbo_gap": ("ElboGap", "OptimalPhi", "elbo_gap", "optimal_phi"),
+    "analysis.gamma": ("GammaSweep", "GammaThresholds", "LiteralProp2", "Threshold", "affine_optimum",
+                       "affine_optimum_energy", "gamma_thresholds", "implicit_gamma", "prop2_literal", "sweep_gamma",
+                       "trivial_energy"),
+    "analysis.likelihood_basins": ("BasinComparison", "MinimumReport", "compare_basins", "decoder_signal",
+                                   "likelihood_multistart"),
+    "analysis.likelihood_collapsed": ("CollapsedEvidence", "DirectionEvidence", "SlicePair",
+                                      "collapsed_likelihood_evidence", "collapsed_slices", "collapsed_theta",
+                                      "coordinate_directions", "tail_prediction"),
+    "analysis.profiles": ("Direction", "Profile", "affine_descent_directions", "barrier_profiles", "energy_profile",
+                          "random_directions"),
+    "analysis.prop1_path": ("prop1_path",),
+    "analysis.schur": ("SchurInertia", "block_inertia", "hessian_blocks", "schur_inertia"),
+    "analysis.search": ("InitScales", "SearchResult", "init_params", "search"),
+    "analysis.spectrum": ("grad_norm", "gradient", "hessian", "spectrum"),
+    "analysis.stationary": ("Mode", "StationaryCertificate", "certify", "certify_minima", "certify_stationary"),
+    "analysis.two_stage": ("LIBI_LABEL", "TwoStageFit", "two_stage_fit"),
+    "common.provenance": ("__version__",),
+    "core.collapsed": ("collapsed_energy", "collapsed_point", "collapsed_spectrum", "data_covariance", "gamma_bar",
+                       "n_negative_affine"),
+    "core.data": ("Data", "as_data"),
+    "core.datasets": ("Prop1Dataset", "prop1_dataset"),
+    "core.energy": ("energy", "energy_mc", "energy_mc_samples", "energy_objective", "energy_terms",
+                    "expected_sq_error"),
+    "core.marginal": ("DecoderParams", "LogMarginal", "decoder_params", "log_likelihood", "log_marginal",
+                      "log_marginal_points", "marginal_energy"),
+    "core.moments": ("soft_threshold", "soft_threshold_moments"),
+    "core.params": ("VAEParams",),
+    "models.linear": ("LinearVAEParams", "PPCAFit", "PPCAStationaryPoint", "collapse_count", "collapsed_dims",
+                      "linear_vae_elbo", "linear_vae_init", "linear_vae_kl_per_dim", "linear_vae_objective",
+                      "optimal_encoder", "optimal_linear_vae", "ppca_hessian_inertia", "ppca_log_likelihood",
+                      "ppca_mle", "ppca_posterior", "ppca_stationary_point", "ppca_stationary_points",
+                      "predicted_collapsed"),
+    "models.linear_conditional": ("CVAEOptimum", "CVAEParams", "CVAEStatistics", "cvae_init", "cvae_loss",
+                                  "cvae_objective", "cvae_optimum", "cvae_statistics"),
+    "models.linear_hierarchical": ("HVAEOptimum", "HVAEParams", "HVAEStatistics", "hvae_init", "hvae_loss",
+                                   "hvae_objective", "hvae_optimum", "hvae_statistics"),
+    "tools.curvature": ("EigenEstimates", "LanczosResult", "SpectralDensity", "block_shares", "dense_hessian", "hvp",
+                        "lanczos", "spectral_density"),
+    "tools.directions": ("FilterDirection", "filter_normalized_direction", "segment_direction"),
+    "tools.inertia": ("Spectrum", "inertia"),
+    "tools.multistart": ("MultiStartResult", "multistart"),
+    "tools.newton": ("NewtonResult", "newton_minimize"),
+    "tools.operator": ("CurvatureOperator", "dense_operator", "gauss_newton_operator", "hessian_operator",
+                       "linear_operator"),
+    "tools.profile": ("Profile1D", "profile_1d"),
+    "tools.slices": ("Slice1D", "Slice2D", "slice_1d", "slice_2d"),
+    "tools.string_method": ("MinimumEnergyPath", "minimum_energy_path"),
+}  # fmt: skip
+_EXPORTS = {name: module for module, names in _API.items() for name in names}
+# Public names that are modules (``landscape.deep`` pulls in Flax); each is also importable by that path.
+_MODULES = {
+    "paths": "analysis.paths",
+    "datasets": "core.datasets",
+    "linear": "models.linear",
+    "linear_conditional": "models.linear_conditional",
+    "linear_hierarchical": "models.linear_hierarchical",
+    "deep": "models.deep",
+}
 
 __all__ = [
     "Data",
@@ -350,8 +256,8 @@ __all__ = [
 
 
 # Module paths of landscape 0.1 (documented in the README) stay importable: ``import
-# landscape.search``, ``from landscape.linear import ppca_mle``. They are registered here,
-# at import, so that importing one never rebinds a public function of the same name.
+# landscape.search``, ``from landscape.linear import ppca_mle``. They are served by `_Finder`, on
+# first use, and importing one never rebinds a public function of the same name (`_Package`).
 _MODULE_PATHS = {
     "basins": "analysis.basins",
     "certificate": "analysis.certificate",
@@ -375,54 +281,114 @@ _MODULE_PATHS = {
     "stationary": "analysis.stationary",
     "two_stage": "analysis.two_stage",
 }
-
-
-def _register_module_paths():
-    import importlib
-    import sys
-
-    for old, new in _MODULE_PATHS.items():
-        module = importlib.import_module(f"landscape.{new}")
-        sys.modules.setdefault(f"landscape.{old}", module)
-        globals().setdefault(old, module)  # as in 0.1: the module, unless a public function has its name
-    for old in ("datasets", "paths", "linear", "linear_conditional", "linear_hierarchical"):
-        sys.modules.setdefault(f"landscape.{old}", globals()[old])
-    sys.meta_path.insert(0, _DeepFinder())
-
-
-class _DeepFinder:
-    """``landscape.deep[.x]`` is ``landscape.models.deep[.x]``, imported on first use (it pulls in Flax)."""
-
-    @staticmethod
-    def find_spec(name, path=None, target=None):
-        if name != "landscape.deep" and not name.startswith("landscape.deep."):
-            return None
-        import importlib.util
-
-        target = name.replace("landscape.deep", "landscape.models.deep", 1)
-        return importlib.util.spec_from_loader(name, _DeepLoader(target))
-
-
-class _DeepLoader:
-    def __init__(self, target):
-        self.target = target
-
-    def create_module(self, spec):
-        import importlib
-
-        return importlib.import_module(self.target)
-
-    def exec_module(self, module):
-        pass
-
-
-_register_module_paths()
+_ALIASES = {**_MODULE_PATHS, **_MODULES}  # landscape.<old>[.x] -> landscape.<new>[.x]
 
 
 def __getattr__(name):
-    """``landscape.deep`` (the Flax models of Section 6) is imported on first use: it pulls in Flax."""
-    if name == "deep":
-        import importlib
+    """A public name (or a 0.1 module path), imported on first use and then kept in the module."""
+    if name in _EXPORTS:
+        value = getattr(_importlib.import_module(f"landscape.{_EXPORTS[name]}"), name)
+    elif name in _ALIASES:
+        value = _importlib.import_module(f"landscape.{_ALIASES[name]}")
+    else:
+        raise AttributeError(f"module 'landscape' has no attribute {name!r}")
+    globals()[name] = value
+    return value
 
-        return importlib.import_module("landscape.models.deep")
-    raise AttributeError(f"module 'landscape' has no attribute {name!r}")
+
+def __dir__():
+    return sorted(set(globals()) | set(__all__) | set(_MODULE_PATHS))
+
+
+class _Package(_types.ModuleType):
+    """The ``landscape`` module: importing a 0.1 path such as ``landscape.search`` makes Python set the
+    module as an attribute of the package; a public function or class of that name is kept instead."""
+
+    def __setattr__(self, name, value):
+        if name in _EXPORTS and isinstance(value, _types.ModuleType):
+            return
+        super().__setattr__(name, value)
+
+
+# --------------------------------------------------------------------------- import hooks
+
+
+def _enable_x64(jax) -> None:
+    jax.config.update("jax_enable_x64", True)
+
+
+def _bind_eq5(flat) -> None:
+    _importlib.import_module("landscape.analysis.eq5_bindings")  # registers VAEParams and energy_objective
+
+
+#: Run once, right after the module of that name is imported (and before its importer goes on).
+_AFTER_IMPORT = {"jax": _enable_x64, "landscape.tools.flat": _bind_eq5}
+
+
+class _Finder:
+    """landscape's meta path finder: the 0.1 module paths (`_ALIASES`) and the `_AFTER_IMPORT` hooks."""
+
+    def find_spec(self, name, path=None, target=None):
+        if name.startswith("landscape."):
+            old, dot, rest = name[len("landscape.") :].partition(".")
+            if old in _ALIASES:
+                import importlib.util
+
+                return importlib.util.spec_from_loader(name, _AliasLoader(f"landscape.{_ALIASES[old]}{dot}{rest}"))
+        hook = _AFTER_IMPORT.get(name)
+        if hook is None:
+            return None
+        for finder in _sys.meta_path:  # the spec the import system would find without us
+            find = getattr(finder, "find_spec", None) if finder is not self else None
+            spec = find(name, path, target) if find is not None else None
+            if spec is not None:
+                break
+        else:
+            return None
+        if spec.loader is not None and hasattr(spec.loader, "exec_module"):
+            spec.loader = _AfterImportLoader(spec.loader, hook)
+        return spec
+
+
+class _AliasLoader:
+    """Loads ``landscape.<old>`` as the module ``target`` itself (one module object, two names)."""
+
+    def __init__(self, target):
+        self.target = target
+        self.spec = None
+
+    def create_module(self, spec):
+        module = _importlib.import_module(self.target)
+        self.spec = module.__spec__
+        return module
+
+    def exec_module(self, module):
+        module.__spec__ = self.spec  # the import system set the alias's spec; the module keeps its own
+
+
+class _AfterImportLoader:
+    """``loader``, then ``hook(module)`` once the module has run."""
+
+    def __init__(self, loader, hook):
+        self.loader, self.hook = loader, hook
+
+    def create_module(self, spec):
+        return self.loader.create_module(spec)
+
+    def exec_module(self, module):
+        module.__loader__ = module.__spec__.loader = self.loader
+        self.loader.exec_module(module)
+        _AFTER_IMPORT.pop(module.__name__, None)
+        self.hook(module)
+
+
+def _install() -> None:
+    _sys.modules[__name__].__class__ = _Package
+    for name in list(_AFTER_IMPORT):
+        if name in _sys.modules:  # imported before landscape (JAX, most likely): run the hook now
+            _AFTER_IMPORT.pop(name)(_sys.modules[name])
+    _sys.meta_path[:] = [f for f in _sys.meta_path if type(f).__name__ != "_Finder" or f.__module__ != __name__]
+    _sys.meta_path.insert(0, _Finder())
+
+
+_install()

@@ -294,3 +294,102 @@ def test_no_module_is_too_long():
 def test_one_module_holds_the_multistart_chunk_loop():
     holders = [m for m, f in MODULES.items() if "range(chunks)" in f.read_text()]
     assert holders == ["landscape.tools.engine"], holders
+
+
+# --------------------------------------------------------------------------- the lazy package (issue 18, item 6)
+
+_FRESH = r"""
+import sys
+{before}
+import landscape
+assert "numpy" not in sys.modules or {numpy_ok}, "import landscape imported NumPy"
+assert "jax" not in sys.modules or {jax_ok}, "import landscape imported JAX"
+{first_use}
+import jax
+import jax.numpy as jnp
+assert jax.config.jax_enable_x64
+assert jnp.zeros(1).dtype == jnp.float64, jnp.zeros(1).dtype
+print("ok")
+"""
+_ENERGY = """
+import numpy as np
+X = np.random.default_rng(0).normal(size=(5, 3))
+p = VAEParams(W=np.full((3, 1), 0.3), b=np.zeros(3), log_gamma=np.asarray(0.0), mu=np.zeros((5, 1)),
+              log_sigma=np.zeros((5, 1)))
+value = energy(p, X, 0.1)
+assert value.dtype == np.float64, value.dtype
+# float64 resolves a perturbation of 1e-12 relative, float32 (eps 1.2e-7) could not
+assert float(energy(p._replace(W=p.W * (1 + 1e-12)), X, 0.1)) != float(value)
+"""
+
+
+@pytest.mark.parametrize(
+    "before, first_use",
+    [
+        # the flat API: the first lazily loaded function computes in float64
+        ("", "energy, VAEParams = landscape.energy, landscape.VAEParams" + _ENERGY),
+        # a submodule first (the CLIs' and the experiments' path)
+        ("", "from landscape.core.energy import energy\nfrom landscape.core.params import VAEParams" + _ENERGY),
+        # JAX imported before landscape: switched on at the import of landscape
+        ("import jax", "energy, VAEParams = landscape.energy, landscape.VAEParams" + _ENERGY),
+    ],
+    ids=["flat-api", "submodule", "jax-first"],
+)
+def test_import_is_light_and_float64_holds_on_every_entry_path(before, first_use):
+    import subprocess
+    import sys
+
+    code = _FRESH.format(before=before, first_use=first_use, numpy_ok=bool(before), jax_ok=bool(before))
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, cwd=ROOT.parent)
+    assert r.returncode == 0 and r.stdout.strip() == "ok", r.stderr[-3000:]
+
+
+def test_lazy_api_keeps_names_paths_and_registrations():
+    import subprocess
+    import sys
+
+    code = r"""
+import sys
+import landscape
+assert set(landscape.__all__) <= set(dir(landscape)) and "basins" in dir(landscape)
+search = landscape.search
+import landscape.search                      # the 0.1 module path
+from landscape.search import SearchResult    # noqa: F401
+assert landscape.search is search and callable(landscape.search)   # not rebound to the module
+assert sys.modules["landscape.search"] is sys.modules["landscape.analysis.search"]
+assert sys.modules["landscape.search"].__spec__.name == "landscape.analysis.search"
+assert landscape.basins is sys.modules["landscape.analysis.basins"]
+assert landscape.paths is sys.modules["landscape.analysis.paths"]
+from landscape.linear import ppca_mle
+assert ppca_mle is landscape.ppca_mle
+from landscape.tools.flat import objective_check
+assert objective_check(landscape.energy_objective) is not None   # eq. (5) registered with the path tools
+assert isinstance(landscape.__version__, str)
+try:
+    landscape.no_such_name
+except AttributeError:
+    pass
+else:
+    raise AssertionError("no AttributeError")
+ns = {}
+exec("from landscape import *", ns)
+assert set(landscape.__all__) <= set(ns)
+print("ok")
+"""
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, cwd=ROOT.parent)
+    assert r.returncode == 0 and r.stdout.strip() == "ok", r.stderr[-3000:]
+
+
+def test_path_tools_know_eq5_when_imported_first():
+    """`landscape.tools.slices` imported directly (no flat API): eq. (5)'s checks are registered all the same."""
+    import subprocess
+    import sys
+
+    code = (
+        "from landscape.tools.slices import slice_1d\n"
+        "from landscape.tools.flat import objective_check\n"
+        "from landscape.core.energy import energy_objective\n"
+        "assert objective_check(energy_objective) is not None\nprint('ok')"
+    )
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, cwd=ROOT.parent)
+    assert r.returncode == 0 and r.stdout.strip() == "ok", r.stderr[-3000:]

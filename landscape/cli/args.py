@@ -5,8 +5,10 @@ Every tool (``python -m landscape.prop1``, ``landscape.prop2``, ``proofs_numeric
 
 - an error is one line on stderr, ``PROG: error: MESSAGE``, and exit code 2; never a traceback;
 - numbers are checked as they are parsed (`finite_float`, `nonnegative_float`, `positive_float`,
-  `float_in`, `int_at_least`, `seed`), and what needs the library (κ < d, a data set's sizes) by the
-  library's own check functions inside `usage_errors`, which turns their ``ValueError`` into that line;
+  `float_in`, `int_at_least`, `seed`), and the library's rules on the arguments of a call (κ < d, a data
+  set's sizes, a count) by `check_prop1_dataset` and `check_count`, with the library's own rules and
+  messages (`landscape.common.checks`, which imports JAX; tests/test_bad_inputs_cli.py compares the two);
+  a ``ValueError`` of the library itself becomes that line through `usage_errors`;
 - output paths are probed by opening them for writing (`check_output_path`, `check_output_folder`).
 
 The rule for output paths (`check_output_path`):
@@ -23,8 +25,9 @@ An output *folder* (``--out`` of the experiments, `check_output_folder`) is crea
 scripts always did, and each file the script will write there is probed as above; if a probe fails, the
 folders just created are removed again.
 
-This module imports neither jax nor numpy, so that the checks cost nothing beyond the import of the
-``landscape`` package itself.
+This module imports neither jax nor numpy (and the ``landscape`` package imports nothing heavy), so that a
+tool refuses a bad argument within a tenth of a second, before it imports JAX (issue 18, item 6): a tool
+imports the library after `ArgumentParser.parse_args` and these checks.
 """
 
 from __future__ import annotations
@@ -139,11 +142,6 @@ def seed(text: str) -> int:
     if not 0 <= k < SEED_LIMIT:
         raise argparse.ArgumentTypeError(f"a seed must be an integer in [0, 2**63), got {text!r}")
     return k
-
-
-def check_at_least(parser, flag: str, value: int, minimum: int) -> None:
-    if value < minimum:
-        parser.error(f"{flag} must be >= {minimum}, got {value}")
 
 
 # --------------------------------------------------------------------------- output paths
@@ -307,16 +305,44 @@ def add_dataset_args(p: argparse.ArgumentParser, *, kappa: int) -> None:
     p.add_argument("--seed", type=seed, default=0, help="seed of the data set and the restarts (default 0)")
 
 
-def check_prop1_dataset(parser, *, n: int, d: int, kappa: int, alpha: float | None = None) -> None:
-    """The sizes (and α) of a Proposition 1 data set, by the library's own checks (`prop1_dataset`'s)."""
-    from landscape.common import checks as V
+def count_problem(name: str, value: int, minimum: int) -> str | None:
+    """`landscape.common.checks.check_size`'s rule and message for an integer from the command line."""
+    return None if value >= minimum else f"{name} must be >= {minimum}, got {value}."
 
-    with usage_errors(parser):
-        if alpha is not None:
-            V.check_alpha(alpha)
-        V.check_size("n", n, 2)
-        V.check_size("d", d, 2)
-        V.check_kappa(kappa, d, strict_below_d=True)
+
+def prop1_dataset_problem(*, n: int, d: int, kappa: int, alpha: float | None = None) -> str | None:
+    """What `prop1_dataset` would refuse in these (parsed) options, in its words, or None.
+
+    The rules and messages of ``check_alpha``, ``check_size`` and ``check_kappa(..., strict_below_d=True)``
+    of `landscape.common.checks`, for numbers that argparse has already made ``int`` and finite ``float``.
+    """
+    if alpha is not None and not alpha >= 0:
+        return f"alpha must be a finite number >= 0 (alpha = 0 is the affine decoder), got {float(alpha)!r}."
+    for problem in (count_problem("n", n, 2), count_problem("d", d, 2)):
+        if problem:
+            return problem
+    if kappa < 1:
+        return f"kappa must be >= 1 (the latent size), got {kappa}."
+    if kappa >= d:
+        return (
+            f"kappa must be < d for a Proposition 1 data set (data on a kappa-dimensional "
+            f"decoder range inside R^d), got kappa = {kappa} with d = {d}; lower kappa or raise d."
+        )
+    return None
+
+
+def check_count(parser, name: str, value: int, minimum: int) -> None:
+    """A count the library needs >= ``minimum`` (`count_problem`), as the parser's one-line error."""
+    problem = count_problem(name, value, minimum)
+    if problem:
+        parser.error(problem)
+
+
+def check_prop1_dataset(parser, *, n: int, d: int, kappa: int, alpha: float | None = None) -> None:
+    """The sizes (and α) of a Proposition 1 data set (`prop1_dataset_problem`), as the one-line error."""
+    problem = prop1_dataset_problem(n=n, d=d, kappa=kappa, alpha=alpha)
+    if problem:
+        parser.error(problem)
 
 
 def check_dataset_args(parser, args) -> None:
