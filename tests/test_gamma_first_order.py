@@ -47,3 +47,15 @@ def test_first_order_crossing_has_equal_branch_energies_and_the_order_flips():
     h = 1e-4 * th.gamma
     fd = (_gap(X, 0.5, a, b, th.gamma + h) - _gap(X, 0.5, a, b, th.gamma - h)) / (2 * h)
     assert th.gap_slope == pytest.approx(fd, rel=1e-3)
+
+
+def test_first_order_threshold_on_a_narrow_grid():
+    """The light default version of the slow test: a first-order crossing, found and bisected."""
+    X = as_data(landscape.prop1_dataset(0.5, n=20, d=3, kappa=1, seed=0).X)
+    t = landscape.gamma_thresholds(
+        X, 0.5, kappa=1, gammas=np.geomspace(0.45, 0.75, 4), restarts=4, probe_restarts=8, steps=800, rtol=1e-5
+    )
+    (th,) = t.partial
+    assert th.kind == "first_order"
+    assert th.gamma == pytest.approx(0.5580060, rel=1e-4)  # the slow test's crossing (independently checked)
+    assert abs(th.energy_a - th.energy_b) <= 1e-6 * abs(th.energy_b) + th.gap_slope * (th.hi - th.lo)

@@ -140,7 +140,7 @@ def test_certificate_in_schur_mode_at_n_250(monkeypatch):
     ds = landscape.prop1_dataset(0.1, n=250, seed=0)  # P = 507
     t0 = time.perf_counter()
     cert = landscape.certify_prop1(ds)
-    assert time.perf_counter() - t0 < 20
+    assert time.perf_counter() - t0 < 120  # ~10 s on a quiet 2-core CPU; a bound, not a benchmark
     assert cert.verdict == "holds", cert.checks
     assert all(cert.diagnostics.values()), cert.diagnostics
     for rep in (cert.collapsed, cert.affine):
@@ -159,7 +159,9 @@ def test_prop1_cli_at_n_3000_within_60_s():
     t0 = time.perf_counter()
     out = subprocess.run(
         [sys.executable, "-m", "landscape.prop1", "--alpha", "0.1", "--n", "3000"],
-        capture_output=True, text=True, timeout=120,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert out.returncode == 0, out.stderr[-2000:]
     assert time.perf_counter() - t0 < 60

@@ -79,8 +79,9 @@ def test_certify_prop1_is_equivariant(c, t):
         assert cert.checks[name] == base.checks[name], name
     assert inertia(cert.collapsed) == inertia(base.collapsed)
     assert inertia(cert.affine) == inertia(base.affine)
-    assert [p.shape for p in cert.collapsed.profiles] == [p.shape for p in base.collapsed.profiles]
     if keeps_digits(c, t):
+        # (on a rounded copy the directions themselves differ: #{λ_l > γ̄} of the copy decides them)
+        assert [p.shape for p in cert.collapsed.profiles] == [p.shape for p in base.collapsed.profiles]
         assert cert.verdict == base.verdict == "holds"
         assert cert.checks == base.checks
         for a, b in ((cert.collapsed, base.collapsed), (cert.affine, base.affine)):
@@ -172,7 +173,7 @@ def test_search_is_equivariant(c, u):
 def threshold_setup():
     lam = DS.data.eigenvalues
     grid = np.geomspace(lam[-1], 3 * lam[0], 5)
-    kw = dict(kappa=1, restarts=1, steps=200, rtol=1e-2)
+    kw = dict(kappa=1, restarts=1, probe_restarts=2, steps=200, rtol=1e-2)
     return grid, kw, L.gamma_thresholds(DS.X, DS.alpha, gammas=grid, **kw)
 
 
