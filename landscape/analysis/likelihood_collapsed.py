@@ -33,6 +33,7 @@ from __future__ import annotations
 import math
 import time
 from dataclasses import dataclass
+from functools import partial
 
 import jax.numpy as jnp
 import numpy as np
@@ -72,16 +73,56 @@ SHAPES = ("falls", "barrier", "rises", "flat")
 
 
 def _shape(t, rel, resolved):
-    """Shape of a profile from its resolved points: falls / barrier / rises / flat, height, where."""
+    """Shape of a profile from its resolved points: (falls / barrier / rises / flat, height, where, index).
+
+    The height is the maximum of ``rel`` before the first resolved fall below 0; ``index`` is
+    where it is on the grid (None for "falls" and "flat").
+    """
     idx = np.nonzero(resolved & (t > 0))[0]
     if idx.size == 0:
-        return "flat", 0.0, 0.0
+        return "flat", 0.0, 0.0, None
     if rel[idx[0]] < 0:
-        return "falls", 0.0, 0.0
+        return "falls", 0.0, 0.0, None
     neg = idx[rel[idx] < 0]
     stop = int(neg[0]) if neg.size else rel.size
     k = int(np.argmax(np.where(np.arange(rel.size) < stop, rel, -np.inf)))
-    return ("barrier" if neg.size else "rises"), float(rel[k]), float(t[k])
+    return ("barrier" if neg.size else "rises"), float(rel[k]), float(t[k]), k
+
+
+_REFINE_RTOL = 1e-7  # stop when both neighbours of the maximum are within this (relative) of it
+_REFINE_PASSES = 10
+
+
+def _refine_peak(t, rel, resolved, states, num, evaluate):
+    """`_shape`, with the grid refined around the maximum until its neighbours agree with it.
+
+    As `landscape.barrier_profiles`: ``num`` points between the neighbours of the maximum
+    before the first fall, ``evaluate(t_lo, states[lo], points) -> (rel, resolved, states,
+    max inner gradient)`` continuing from the lower neighbour. Repeated on the merged grid
+    (each pass narrows the bracket (num + 1)/2-fold) until max − min(neighbours) ≤
+    `_REFINE_RTOL` × max, which bounds the height's error by a quarter of that at a smooth
+    maximum, or for at most `_REFINE_PASSES` passes. A maximum at the grid's end (a profile
+    that rises throughout) is not refined. Returns (shape, height, where, max inner gradient).
+    """
+    shape, height, where, k = _shape(t, rel, resolved)
+    inner = 0.0
+    for _ in range(_REFINE_PASSES):
+        if k is None or k == t.size - 1:
+            break
+        lo, hi = max(k - 1, 0), k + 1
+        if height - min(rel[lo], rel[hi]) <= _REFINE_RTOL * abs(height) or t[hi] - t[lo] <= 1e-9 * t[hi]:
+            break
+        points = np.linspace(t[lo], t[hi], num + 2)[1:-1]
+        rel_f, resolved_f, states_f, inner_f = evaluate(t[lo], states[lo], points)
+        inner = max(inner, inner_f)
+        order = np.argsort(np.concatenate([t, points]), kind="stable")
+        t = np.concatenate([t, points])[order]
+        rel = np.concatenate([rel, rel_f])[order]
+        resolved = np.concatenate([resolved, resolved_f])[order]
+        merged = list(states) + list(states_f)
+        states = [merged[i] for i in order]
+        shape, height, where, k = _shape(t, rel, resolved)
+    return shape, height, where, inner
 
 
 @dataclass(frozen=True)
@@ -102,12 +143,16 @@ class DirectionEvidence(Result):
       resolved, elbo_resolved: boolean masks.
       likelihood_shape, elbo_shape: "falls" (below the value at θ_c at the first resolved t:
         no barrier), "barrier" (rises, then falls), "rises" (above over the whole grid) or
-        "flat" (nothing resolved), with the barrier heights and locations.
+        "flat" (nothing resolved), with the barrier heights and locations: the maximum before
+        the first resolved fall, on ``t`` refined around it (``num`` more points between its
+        neighbours per pass, as `landscape.barrier_profiles`, repeated until both neighbours
+        are within 1e-7 relative of it; the refinement points are not kept in ``t``).
       falls_everywhere: the likelihood profile is below L_p(θ_c) at every resolved t.
       min_margin: min over the resolved points of |rel| / resolution (how far the reported
         differences are above rounding and the accuracy estimate).
       prediction_ratio: likelihood_rel / prediction at the smallest resolved t (→ 1 as t → 0).
-      inner_grad_likelihood, inner_grad_elbo: worst inner-minimisation gradient norms.
+      inner_grad_likelihood, inner_grad_elbo: worst inner-minimisation gradient norms (``t``
+        and the refinement points).
     """
 
     label: str
@@ -224,6 +269,51 @@ def _lp_terms(theta, X, alpha):
     return float(np.sum(per)), float(np.sum(np.abs(per))), 2.0 * float(lm.error_total)
 
 
+def _lp_resolution(pr, indices, X, alpha, L0_scale, L0_err):
+    """Per profile point: (float64 rounding of both L_p values plus both accuracy estimates, the estimate)."""
+    res, err = [], []
+    for i in indices:
+        _, scale_i, err_i = _lp_terms(pr.params_at(i), X, alpha)
+        err.append(err_i)
+        res.append(64 * _EPS * (scale_i + L0_scale) + err_i + L0_err)
+    return np.asarray(res), np.asarray(err)
+
+
+_FREE = DecoderParams(W=False, b=True, log_gamma=True)
+
+
+def _likelihood_points(X, Xj, alpha, along, base, resolve_factor, t_lo, state, points):
+    """f_U − L_p(θ_c) at ``points``, continued from the profile point ``state`` at t_lo (for `_refine_peak`).
+
+    The grid (0 and the points, relative to t_lo) has ts's length, so `profile_1d` compiles once.
+    """
+    L0, L0_scale, L0_err = base
+    prof, i = state
+    grid = np.concatenate([[0.0], points - t_lo])
+    pf = profile_1d(marginal_energy, prof.params_at(i), along, grid, free=_FREE, args=(Xj, alpha))
+    rel = pf.energy[1:] - L0
+    res, _ = _lp_resolution(pf, range(1, grid.size), X, alpha, L0_scale, L0_err)
+    return rel, np.abs(rel) > resolve_factor * res, [(pf, j) for j in range(1, grid.size)], pf.max_grad_norm
+
+
+def _elbo_profile(X, alpha, start, U, grid, length):
+    """`energy_profile` on ``grid`` padded to ``length`` with its last point, so it compiles once per length."""
+    padded = np.concatenate([grid, np.full(length - grid.size, grid[-1])])
+    vals, gns = energy_profile(X, alpha, start, U, padded)
+    return vals[: grid.size], gns[: grid.size]
+
+
+def _elbo_points(X, alpha, start, U, ts, e0, L0_scale, resolve_factor, t_lo, state, points):
+    """g_U − g_U(0) at ``points``, continued from t = 0 through ts and the points (for `_refine_peak`)."""
+    grid = np.concatenate([ts, points])
+    order = np.argsort(grid, kind="stable")
+    vals, gns = _elbo_profile(X, alpha, start, U, grid[order], grid.size)
+    vals = vals[np.argsort(order)][ts.size :]
+    rel = vals - e0
+    res = 64 * _EPS * (np.abs(vals) + abs(e0) + L0_scale)
+    return rel, np.abs(rel) > resolve_factor * res, [None] * points.size, float(np.max(gns))
+
+
 def collapsed_likelihood_evidence(
     X,
     alpha,
@@ -249,7 +339,11 @@ def collapsed_likelihood_evidence(
     on the grid t = 0 ∪ geomspace(t_min, t_max, num) (default α/10 … 4α; at α = 0,
     0.01√γ̄ … 0.4√γ̄), with the leading-order prediction of `tail_prediction`. Differences
     from the value at θ_c are only trusted where they exceed ``resolve_factor`` times float64
-    rounding plus `log_marginal`'s accuracy estimate (both reported).
+    rounding plus `log_marginal`'s accuracy estimate (both reported). Each barrier (the
+    maximum before the first fall) is refined as in `landscape.barrier_profiles`: ``num``
+    more points between the neighbours of the maximum, continued from the lower one, repeated
+    until both neighbours are within 1e-7 relative of it (at most 10 passes), so the height is
+    not limited by the grid's spacing (at a quadratic maximum the error is then at most a quarter of that).
 
     Returns:
       A `CollapsedEvidence` with both verdicts.
@@ -288,7 +382,6 @@ def collapsed_likelihood_evidence(
         raise ValueError("directions is empty: pass at least one landscape.profiles.Direction (or n_random > 0).")
     ts = _profile_grid(alpha, gbar, num, t_min, t_max)
     start = collapsed_point(X, kappa)
-    free = DecoderParams(W=False, b=True, log_gamma=True)
     evidence = []
     for dr in directions:
         U = np.asarray(dr.U, dtype=float)
@@ -296,23 +389,12 @@ def collapsed_likelihood_evidence(
             raise ValueError(
                 f"direction {dr.label!r} has U of shape {U.shape}; it must be (d, kappa) = ({d}, {kappa})."
             )
-        pr = profile_1d(
-            marginal_energy,
-            theta_c,
-            DecoderParams(jnp.asarray(U), jnp.zeros(d), jnp.asarray(0.0)),
-            ts,
-            free=free,
-            args=(Xj, alpha),
-        )
-        e_vals, e_gn = energy_profile(X, alpha, start, U, ts)
+        along = DecoderParams(jnp.asarray(U), jnp.zeros(d), jnp.asarray(0.0))
+        pr = profile_1d(marginal_energy, theta_c, along, ts, free=_FREE, args=(Xj, alpha))
+        e_vals, e_gn = _elbo_profile(X, alpha, start, U, ts, 2 * ts.size - 1)  # the length refinement uses
         lik_rel = pr.energy - L0
         elbo_rel = e_vals - e_vals[0]
-        res = np.empty(ts.size)
-        err = np.empty(ts.size)
-        for i in range(ts.size):
-            _, scale_i, err_i = _lp_terms(pr.params_at(i), X, alpha)
-            err[i] = err_i
-            res[i] = 64 * _EPS * (scale_i + L0_scale) + err_i + L0_err
+        res, err = _lp_resolution(pr, range(ts.size), X, alpha, L0_scale, L0_err)
         resolved = np.abs(lik_rel) > resolve_factor * res
         resolved[0] = False
         elbo_res = 64 * _EPS * (np.abs(e_vals) + np.abs(e_vals[0]) + L0_scale)
@@ -320,8 +402,14 @@ def collapsed_likelihood_evidence(
         elbo_resolved[0] = False
         rank1 = np.linalg.matrix_rank(U, tol=1e-12 * np.linalg.norm(U)) == 1
         pred = tail_prediction(X, alpha, U, ts) if rank1 else None
-        shape, height, where = _shape(ts, lik_rel, resolved)
-        eshape, eheight, ewhere = _shape(ts, elbo_rel, elbo_resolved)
+        # Refine around each maximum (`_refine_peak`), so the heights are not limited by the spacing.
+        lik = partial(_likelihood_points, X, Xj, alpha, along, (L0, L0_scale, L0_err), resolve_factor)
+        elbo = partial(_elbo_points, X, alpha, start, U, ts, float(e_vals[0]), L0_scale, resolve_factor)
+        states = [(pr, i) for i in range(ts.size)]
+        shape, height, where, inner_lik = _refine_peak(ts, lik_rel, resolved, states, num, lik)
+        eshape, eheight, ewhere, inner_elbo = _refine_peak(ts, elbo_rel, elbo_resolved, [None] * ts.size, num, elbo)
+        inner_lik = max(pr.max_grad_norm, inner_lik)
+        inner_elbo = max(float(np.max(e_gn)), inner_elbo)
         idx = np.nonzero(resolved)[0]
         falls_all = bool(idx.size and np.all(lik_rel[idx] < 0))
         margin = float(np.min(np.abs(lik_rel[idx]) / res[idx])) if idx.size else float("nan")
@@ -351,8 +439,8 @@ def collapsed_likelihood_evidence(
                 falls_everywhere=falls_all,
                 min_margin=margin,
                 prediction_ratio=ratio,
-                inner_grad_likelihood=pr.max_grad_norm,
-                inner_grad_elbo=float(np.max(e_gn)),
+                inner_grad_likelihood=inner_lik,
+                inner_grad_elbo=inner_elbo,
             )
         )
     if cert.n_negative > 0:
