@@ -86,11 +86,24 @@ def check_gamma(gamma):
     return as_real(gamma)
 
 
+SIZE_LIMIT = 2**31  # counts and sizes are < 2**31: larger ones cannot be allocated, iterated or passed to jit
+
+
+def _check_below_limit(name: str, value: int) -> None:
+    if value >= SIZE_LIMIT:
+        raise ValueError(
+            f"{name} must be < 2**31 = {SIZE_LIMIT} (a count or size this large cannot be allocated or "
+            f"iterated), got {value}."
+        )
+
+
 def check_kappa(kappa, d: int | None = None, *, strict_below_d: bool = False) -> int:
+    """κ, the latent size: an integer in [1, 2**31) (and < d with ``strict_below_d``); returns it as int."""
     if isinstance(kappa, bool) or not isinstance(kappa, (int, np.integer)):
         raise ValueError(f"kappa must be an integer >= 1 (the latent size), got {kappa!r}.")
     if kappa < 1:
         raise ValueError(f"kappa must be >= 1 (the latent size), got {kappa}.")
+    _check_below_limit("kappa", int(kappa))
     if strict_below_d and d is not None and kappa >= d:
         raise ValueError(
             f"kappa must be < d for a Proposition 1 data set (data on a kappa-dimensional "
@@ -100,13 +113,14 @@ def check_kappa(kappa, d: int | None = None, *, strict_below_d: bool = False) ->
 
 
 def check_size(name: str, value, minimum: int) -> int:
-    """A count: a Python or NumPy integer >= ``minimum``; returns it as int (a tracer is returned unchecked)."""
+    """A count: a Python or NumPy integer in [``minimum``, 2**31); returns it as int (a tracer passes unchecked)."""
     if isinstance(value, jax.core.Tracer):
         return value
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
         raise ValueError(f"{name} must be an integer >= {minimum}, got {value!r}.")
     if value < minimum:
         raise ValueError(f"{name} must be >= {minimum}, got {value}.")
+    _check_below_limit(name, int(value))
     return int(value)
 
 

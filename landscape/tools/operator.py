@@ -36,6 +36,8 @@ import jax
 import jax.numpy as jnp
 from jax.flatten_util import ravel_pytree
 
+from landscape.tools.flat import check_call
+
 __all__ = [
     "CurvatureOperator",
     "hessian_operator",
@@ -154,6 +156,7 @@ def hessian_operator(f, params, args: tuple = ()) -> CurvatureOperator:
     Products are forward-over-reverse (a JVP of the gradient), as in `hvp`. Pass data
     through ``args`` rather than closing over it, and the same ``f`` object each time.
     """
+    params, args = check_call(f, params, args)
     check_finite_params(params)
     flat, unravel = ravel_pytree(params)
     return CurvatureOperator(
@@ -174,6 +177,9 @@ def gauss_newton_operator(residual, params, args: tuple = (), *, loss=None) -> C
     G = JᵀJ). G is positive semi-definite when ℓ is convex, and equals ∇²f wherever r is
     affine in θ. Products are one JVP and one VJP of r (and a JVP of ∇ℓ).
     """
+    params, args = check_call(residual, params, args, f_name="residual")
+    if loss is not None and not callable(loss):
+        raise ValueError(f"loss must be None (½‖r‖²) or a callable loss(r_flat) -> scalar, got {loss!r}.")
     check_finite_params(params)
     flat, unravel = ravel_pytree(params)
     return CurvatureOperator(
@@ -230,6 +236,7 @@ def hvp(f, params, args: tuple = ()):
     the returned linear function reuses it for every v (no re-linearisation per
     product). Jit the caller for speed; the function itself is pure.
     """
+    params, args = check_call(f, params, args)
     _, lin = jax.linearize(lambda p: jax.grad(f)(p, *args), params)
     return lin
 
