@@ -145,6 +145,37 @@ def _real_scalar(name: str, value, what: str) -> float:
     return float(value)
 
 
+def check_key(name: str, key):
+    """A JAX PRNG key: a typed scalar key (``jax.random.key(seed)``) or a raw uint32 key of shape (2,)
+    (``jax.random.PRNGKey(seed)``); returns it. A tracer is checked on dtype and shape only."""
+    dtype, shape = getattr(key, "dtype", None), getattr(key, "shape", None)
+    if dtype is not None and not isinstance(key, (bool, np.bool_)):
+        if jax.dtypes.issubdtype(dtype, jax.dtypes.prng_key) and shape == ():
+            return key
+        if dtype == np.uint32 and shape == (2,):
+            return key
+    raise ValueError(
+        f"{name} must be a JAX PRNG key, e.g. jax.random.key(0) (a typed scalar key) or jax.random.PRNGKey(0), "
+        f"got {type(key).__name__}" + ("" if dtype is None else f" of dtype {dtype} and shape {shape}") + "."
+    )
+
+
+def check_gammas(gamma, *, name: str = "gamma") -> np.ndarray:
+    """Decoder variances γ at which a closed form is evaluated: a real scalar or a non-empty 1-D array,
+    every entry finite and > 0; returns it as a float array (0-d for a scalar)."""
+    if isinstance(gamma, (bool, np.bool_)):
+        raise ValueError(f"{name} must hold finite numbers > 0 (decoder variances), got the boolean {gamma!r}.")
+    try:
+        g = np.asarray(gamma)
+    except (TypeError, ValueError) as err:
+        raise ValueError(f"{name} must hold finite numbers > 0 (decoder variances): {err}") from None
+    if g.ndim > 1 or g.size == 0:
+        raise ValueError(f"{name} must be a number or a non-empty 1-D array of them, got shape {g.shape}.")
+    if not is_real_dtype(g.dtype) or not np.all(np.isfinite(g) & (g > 0)):
+        raise ValueError(f"{name} must hold finite numbers > 0 (decoder variances), got {gamma!r}.")
+    return g.astype(np.float64)
+
+
 def check_tolerance(name: str, value, *, allow_zero: bool = False, below: float | None = None):
     """A tolerance: a finite real number > 0 (``allow_zero``: >= 0), and < ``below`` if given; returns a float.
 
