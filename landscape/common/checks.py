@@ -272,6 +272,22 @@ def with_hint(hint: str, check, *args, **kwargs):
         raise ValueError(f"{err} {hint}") from None
 
 
+def check_real_array(name: str, a):
+    """``a`` as an array of real numbers (integers or floats; no bool, complex, string or object), else
+    ValueError naming ``name``; returns ``np.asarray(a)``, or a tracer as given (its dtype checked)."""
+    if isinstance(a, jax.core.Tracer):
+        x = a
+    else:
+        try:
+            x = np.asarray(a)
+        except (TypeError, ValueError) as err:
+            raise ValueError(f"{name} must be an array of real numbers: {err}") from None
+    if not is_real_dtype(x.dtype):
+        what = {"b": "bool", "c": "complex"}.get(np.dtype(x.dtype).kind, f"dtype {x.dtype}")
+        raise ValueError(f"{name} must hold real numbers (integers or floats), got {what} entries.")
+    return x
+
+
 def check_finite(name: str, a) -> None:
     """A real (numeric) array without NaN or inf; checked only for a concrete value."""
     x = concrete(a)

@@ -134,6 +134,13 @@ def as_tree(name: str, tree):
     arrays = []
     for a in leaves:
         try:
+            kind = np.asarray(a).dtype.kind
+        except (TypeError, ValueError):
+            kind = "O"
+        if kind not in ("i", "u", "f"):
+            what = {"b": "bool", "c": "complex"}.get(kind, "non-numeric")
+            raise ValueError(f"{name} must hold real arrays (integers or floats), got {what} entries.")
+        try:
             arr = np.asarray(a, dtype=np.float64)
         except (TypeError, ValueError) as err:
             raise ValueError(f"{name} must hold real arrays: {err}") from None
