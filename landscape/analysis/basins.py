@@ -85,6 +85,8 @@ def active_dims(params: VAEParams, *, eps: float = 0.01, delta: float = 0.01) ->
     V.check_tolerance("delta", delta, allow_zero=True, below=1)
     if not isinstance(params, VAEParams):
         raise ValueError(f"params must be a landscape.VAEParams, got {type(params).__name__}.")
+    for field, a in zip(params._fields, params, strict=True):
+        _real_array(f"params.{field}", a)
     kl = kl_per_dim(params.mu, params.log_sigma)
     collapsed_frac = np.mean(kl < eps, axis=-2)
     return ~(collapsed_frac >= 1.0 - delta)

@@ -27,6 +27,8 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from landscape.common import checks
+
 __all__ = [
     "Spec",
     "ParamsType",
@@ -240,7 +242,7 @@ def check_flat_call(f, x0, *, name: str = "x0"):
 
 
 def check_grid(name: str, values, *, increasing: bool = False) -> np.ndarray:
-    arr = np.asarray(values, dtype=np.float64)
+    arr = checks.check_real_array(name, values).astype(np.float64)
     if arr.ndim != 1 or arr.size == 0 or not np.all(np.isfinite(arr)):
         raise ValueError(f"{name} must be a non-empty 1-D array of finite values, got shape {arr.shape}.")
     if increasing and np.any(np.diff(arr) <= 0):

@@ -36,6 +36,7 @@ import jax
 import jax.numpy as jnp
 from jax.flatten_util import ravel_pytree
 
+from landscape.common import checks
 from landscape.tools.flat import check_call
 
 __all__ = [
@@ -250,9 +251,7 @@ def _to_dense(build, data, size, dtype, chunk_size):
 
 
 def _check_chunk(chunk_size):
-    if int(chunk_size) < 1:
-        raise ValueError(f"chunk_size must be an integer >= 1, got {chunk_size!r}.")
-    return int(chunk_size)
+    return checks.check_size("chunk_size", chunk_size, 1)
 
 
 def to_dense(op: CurvatureOperator, *, chunk_size: int = 256) -> jax.Array:
