@@ -187,23 +187,23 @@ def check_objective(f, spec, flat, args) -> float:
     return value
 
 
-def _check_callable(f_name: str, f) -> None:
+def _check_callable(f_name: str, f, signature: str = "(params, *args)") -> None:
     if not callable(f):
-        raise ValueError(f"{f_name} must be a callable {f_name}(params, *args), got {f!r} ({type(f).__name__}).")
+        raise ValueError(f"{f_name} must be a callable {f_name}{signature}, got {f!r} ({type(f).__name__}).")
 
 
-def _check_float_leaf(name: str, leaf) -> None:
+def _check_float_leaf(name: str, leaf, what: str = "a pytree of real float arrays") -> None:
     dtype = getattr(leaf, "dtype", None)  # a tracer has one; never np.asarray a tracer
     if dtype is None:
         try:
             dtype = np.asarray(leaf).dtype
         except (TypeError, ValueError) as err:
-            raise ValueError(f"{name} must be a pytree of real float arrays: {err}") from None
+            raise ValueError(f"{name} must be {what}: {err}") from None
     if not np.issubdtype(dtype, np.floating):
-        what = {"b": "bool", "c": "complex", "i": "integer", "u": "integer"}.get(np.dtype(dtype).kind, str(dtype))
+        kind = {"b": "bool", "c": "complex", "i": "integer", "u": "integer"}.get(np.dtype(dtype).kind, "non-numeric")
         raise ValueError(
-            f"{name} must be a pytree of real float arrays (the tools differentiate with respect to it), "
-            f"got a {what} leaf of dtype {dtype}; convert it, e.g. jnp.asarray(x, jnp.float64)."
+            f"{name} must be {what} (the tools differentiate with respect to it), got {kind} entries "
+            f"(dtype {dtype}); convert them, e.g. jnp.asarray(x, jnp.float64)."
         )
 
 
@@ -234,8 +234,8 @@ def check_call(f, params, args, *, f_name: str = "f", name: str = "params"):
 def check_flat_call(f, x0, *, name: str = "x0"):
     """The entry check of a tool over ``f(x)`` on flat vectors (`newton_minimize`): ``f`` callable,
     ``x0`` a non-empty 1-D real float array; returns ``x0`` (a tracer passes on dtype and shape)."""
-    _check_callable("f", f)
-    _check_float_leaf(name, x0)
+    _check_callable("f", f, "(x)")
+    _check_float_leaf(name, x0, "a 1-D array of real floats")
     if np.ndim(x0) != 1 or np.size(x0) == 0:
         raise ValueError(f"{name} must be a non-empty 1-D array (a flat point), got shape {np.shape(x0)}.")
     return x0
