@@ -195,7 +195,7 @@ def gauss_newton_operator(residual, params, args: tuple = (), *, loss=None) -> C
 
 def dense_operator(H) -> CurvatureOperator:
     """A square matrix as an operator: v ↦ ½(H + Hᵀ) v (symmetrised, as `landscape.inertia` does)."""
-    H = jnp.asarray(H)
+    H = jnp.asarray(checks.check_real_array("H", H))
     if H.ndim != 2 or H.shape[0] != H.shape[1] or H.shape[0] == 0:
         raise ValueError(f"H must be a non-empty square matrix, got shape {H.shape}.")
     if not bool(jnp.all(jnp.isfinite(H))):
@@ -209,8 +209,9 @@ def linear_operator(matvec, size: int, args: tuple = (), *, dtype=jnp.float64, u
     ``matvec`` is static (a new function object compiles anew); ``args`` are traced, so
     pass arrays through them rather than closing over them. Symmetry is the caller's promise.
     """
-    if int(size) != size or size < 1:
-        raise ValueError(f"size must be an integer >= 1, got {size!r}.")
+    size = checks.check_size("size", size, 1)
+    if not callable(matvec):
+        raise ValueError(f"matvec must be a callable matvec(v, *args), got {matvec!r} ({type(matvec).__name__}).")
     return CurvatureOperator(
         size=int(size), dtype=jnp.dtype(dtype), build=_Matvec(matvec), data=tuple(args), kind="matvec", unravel=unravel
     )
