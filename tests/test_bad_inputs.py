@@ -263,6 +263,9 @@ BAD = [
     *rows("spectral_density", lambda v: L.spectral_density(F, v, (X, A), num_steps=4), ["x", P._replace(W=np.ones((3, 0)))], "params"),  # noqa: E501
     *rows("certify", lambda v: L.certify(F, v, (X, A)), [-1, P._replace(mu=np.ones((6, 1)) + 1j)], "params"),
     *rows("hessian_operator", lambda v: L.hessian_operator(F, P, v), [-1, None], "args must be a tuple"),
+    *rows("dense_operator", lambda v: L.dense_operator(v), [None, "x", np.eye(2, dtype=bool), np.eye(2) + 1j], "H"),
+    *rows("linear_operator", lambda v: L.linear_operator(lambda u: u, v), [HUGE, INF, NAN, None, True, 2.0], "size"),
+    *rows("linear_operator", lambda v: L.linear_operator(v, 2), [None, -1, "x"], "matvec must be a callable"),
     *rows("dense_hessian", lambda v: L.dense_hessian(F, P, (X, A), chunk_size=v), [HUGE, None, 1.5, "8", INF], "chunk_size"),  # noqa: E501
     *rows("slice_1d", lambda v: L.slice_1d(F, P, P, v, args=(X, A)), [[True, False], [0j, 1j], ["x"]], "ts"),
     *rows("gauss_newton_operator", lambda v: L.gauss_newton_operator(v, P, (X, A)), [None, "x"], "residual must be a callable"),  # noqa: E501
