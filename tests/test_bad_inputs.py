@@ -36,6 +36,10 @@ BAD_RTOL = BAD_TOL + [1.0, 2.0]  # a relative zero tolerance is < 1
 BAD_POS = BAD_TOL + [0.0]  # a strictly positive setting
 BAD_COUNT = [-1, 1.5, True, "3", NAN]
 BAD_ALPHA = [-1.0, NAN, INF, True, "0.5", 0.5 + 0j, np.ones(2)]
+HUGE = 2**63  # a count or size no computation can use (the checks refuse >= 2**31)
+P_SIZE = sum(np.size(a) for a in P)
+ONE_END = dict(energy=1.0, gamma=1.0, active=1, failed=False, gamma_bar=1.0, collapsed_energy=0.0)
+CATEGORIZE = functools.partial(L.categorize, **ONE_END)
 
 
 START = L.VAEParams(*(np.asarray(a)[0] for a in L.init_params(X, 1, [0], 0)))
@@ -216,6 +220,69 @@ BAD = [
     *rows("slice_1d", lambda v: L.slice_1d(F, P, P, v, args=(X, A)), [[NAN], []], "ts"),
     *rows("prop1_path", lambda v: L.prop1_path(v), [X, None], "Prop1Dataset"),
     *rows("certify_prop1", lambda v: L.certify_prop1(v), [X, None], "Prop1Dataset"),
+    # ----------------- the probe's systematic causes (benchmarks/probe_api.py): huge counts and sizes (< 2**31)
+    *rows("search", lambda v: search(restarts=v), [HUGE, 2**31], "restarts must be < 2"),
+    *rows("search", lambda v: search(steps=v), [HUGE], "steps must be < 2"),
+    *rows("search", lambda v: L.search(X, A, kappa=v, restarts=1, steps=2), [HUGE], "kappa must be < 2"),
+    *rows("multistart", lambda v: multistart(restarts=v), [HUGE], "restarts must be < 2"),
+    *rows("likelihood_multistart", lambda v: L.likelihood_multistart(X, A, kappa=1, restarts=1, polish_steps=v), [HUGE], "polish_steps"),  # noqa: E501
+    *rows("newton_minimize", lambda v: L.newton_minimize(quad, np.ones(2), max_halvings=v), [HUGE], "max_halvings"),
+    *rows("random_directions", lambda v: L.random_directions(3, 1, v, 0), [HUGE], "count must be < 2"),
+    *rows("random_directions", lambda v: L.random_directions(v, 1, 2, 0), [HUGE], "d must be < 2"),
+    *rows("prop1_dataset", lambda v: L.prop1_dataset(A, n=v, seed=0), [HUGE], "n must be < 2"),
+    *rows("energy_mc", lambda v: L.energy_mc(P, X, A, jax.random.key(0), num_samples=v), [HUGE], "num_samples"),
+    *rows("certify_prop1", lambda v: L.certify_prop1(DS, n_random_directions=v), [HUGE], "n_random_directions"),
+    *rows("collapsed_likelihood_evidence", lambda v: L.collapsed_likelihood_evidence(X, A, 1, n_random=v), [HUGE], "n_random"),  # noqa: E501
+    *rows("cvae_init", lambda v: L.cvae_init(v, 2, 1), [HUGE], "d_x must be < 2"),
+    *rows("hvae_init", lambda v: L.hvae_init(3, 2, v), [HUGE], "d2 must be < 2"),
+    *rows("linear_vae_init", lambda v: L.linear_vae_init(X, v), [HUGE], "kappa must be < 2"),
+    *rows("collapsed_energy", lambda v: L.collapsed_energy(X, v), [HUGE], "kappa must be < 2"),
+    *rows("n_negative_affine", lambda v: L.n_negative_affine(X, v), [HUGE], "kappa must be < 2"),
+    *rows("trivial_energy", lambda v: L.trivial_energy(X, v, 1.0), [HUGE], "kappa must be < 2"),
+    *rows("collapsed_point", lambda v: L.collapsed_point(X, v), [HUGE], "kappa must be < 2"),
+    *rows("init_params", lambda v: L.init_params(X, v, [0], 0), [HUGE], "kappa must be < 2"),
+    *rows("affine_optimum_energy", lambda v: L.affine_optimum_energy(X, v, 1.0), [HUGE, 0, 1.5, True, None], "kappa"),
+    # ------------------------------------------ γ grids of the closed forms: numbers > 0, a scalar or 1-D
+    *rows("affine_optimum_energy", lambda v: L.affine_optimum_energy(X, 1, v), [0.0, -1.0, NAN, None, True, "x", [], np.ones((2, 2))], "gamma"),  # noqa: E501
+    *rows("trivial_energy", lambda v: L.trivial_energy(X, 1, v), [[], np.ones((2, 2)), True], "gamma"),
+    # --------------------------------------------------------- bool and complex arrays are not parameters
+    *rows("energy", lambda v: L.energy(P._replace(W=v), X, A), [np.ones((3, 1), bool)], "params.W must hold real"),
+    *rows("gradient", lambda v: L.gradient(P._replace(mu=v), X, A), [np.ones((6, 1), bool)], "params.mu"),
+    *rows("log_marginal", lambda v: L.log_marginal(TH._replace(W=v), X, A), [np.ones((3, 1)) + 1j, np.ones((3, 1), bool)], "theta.W must hold real"),  # noqa: E501
+    *rows("decoder_params", lambda v: L.decoder_params(P._replace(b=v)), [np.ones(3) + 1j, np.ones(3, bool)], "params.b"),  # noqa: E501
+    *rows("block_shares", lambda v: L.block_shares(P, v), [np.ones(P_SIZE) + 1j, np.ones(P_SIZE, bool)], "vector"),
+    *rows("block_shares", lambda v: L.block_shares(v, np.ones(P_SIZE)), [P._replace(W=np.ones((3, 1), bool))], "params.W"),  # noqa: E501
+    *rows("slice_1d", lambda v: L.slice_1d(F, P, v, [0.0, 1.0], args=(X, A)), [P._replace(W=np.asarray(P.W) + 1j)], "direction"),  # noqa: E501
+    # ------------------------------- the generic tools' one entry check (landscape.tools.flat.check_call)
+    *rows("hvp", lambda v: L.hvp(v, P, (X, A)), [None, -1, "x"], "f must be a callable"),
+    *rows("hvp", lambda v: L.hvp(F, P, v), [None, -1], "args must be a tuple"),
+    *rows("hvp", lambda v: L.hvp(F, v, (X, A)), [None, -1, True, "x", {"a": np.ones(2, int)}], "params"),
+    *rows("dense_hessian", lambda v: L.dense_hessian(F, v, (X, A)), [P._replace(W=np.ones((3, 1), bool)), -1], "params"),  # noqa: E501
+    *rows("dense_hessian", lambda v: L.dense_hessian(F, P, v), [(), (X,), (X, A, None, 1)], "args=\\(X, alpha\\)"),
+    *rows("lanczos", lambda v: L.lanczos(v, P, (X, A), k=1, num_steps=4), [None, "x"], "f must be a callable"),
+    *rows("spectral_density", lambda v: L.spectral_density(F, v, (X, A), num_steps=4), ["x", P._replace(W=np.ones((3, 0)))], "params"),  # noqa: E501
+    *rows("certify", lambda v: L.certify(F, v, (X, A)), [-1, P._replace(mu=np.ones((6, 1)) + 1j)], "params"),
+    *rows("hessian_operator", lambda v: L.hessian_operator(F, P, v), [-1, None], "args must be a tuple"),
+    *rows("dense_operator", lambda v: L.dense_operator(v), [None, "x", np.eye(2, dtype=bool), np.eye(2) + 1j], "H"),
+    *rows("linear_operator", lambda v: L.linear_operator(lambda u: u, v), [HUGE, INF, NAN, None, True, 2.0], "size"),
+    *rows("linear_operator", lambda v: L.linear_operator(v, 2), [None, -1, "x"], "matvec must be a callable"),
+    *rows("dense_hessian", lambda v: L.dense_hessian(F, P, (X, A), chunk_size=v), [HUGE, None, 1.5, "8", INF], "chunk_size"),  # noqa: E501
+    *rows("slice_1d", lambda v: L.slice_1d(F, P, P, v, args=(X, A)), [[True, False], [0j, 1j], ["x"]], "ts"),
+    *rows("gauss_newton_operator", lambda v: L.gauss_newton_operator(v, P, (X, A)), [None, "x"], "residual must be a callable"),  # noqa: E501
+    # ------------------------------------------------------ wrongly typed objects, keys and index arrays
+    *rows("energy_mc", lambda v: L.energy_mc(P, X, A, v, num_samples=2), [-1, None, True, "x", np.ones((6, 3))], "key"),
+    *rows("init_params", lambda v: L.init_params(X, 1, v, 0), [-1, None, "x", [[0]], [0.5], [True], [], [-1]], "indices"),  # noqa: E501
+    *rows("certify_minima", lambda v: L.certify_minima(v, None, X), [None, "x"], "result must be a landscape.SearchResult"),  # noqa: E501
+    *rows("active_dims", lambda v: L.active_dims(v), [None, -1, "x"], "params must be a landscape.VAEParams"),
+    *rows("canonicalize", lambda v: L.canonicalize(v, np.ones(1, bool)), [None, "x"], "params must be"),
+    *rows("canonicalize", lambda v: L.canonicalize(P, v), [None, -1, "x", np.ones((2, 2), bool), np.ones(1)], "active"),
+    *rows("categorize", lambda v: CATEGORIZE(active=v), [[], [-1], None, "x", np.ones((2, 2), int)], "active"),
+    *rows("categorize", lambda v: CATEGORIZE(failed=v), [None, 1.5, "x"], "failed"),
+    *rows("categorize", lambda v: CATEGORIZE(energy=v), [None, "x", 1.0 + 0j], "energy"),
+    *rows("categorize", lambda v: CATEGORIZE(gamma_bar=v), [None, -1.0, NAN], "gamma_bar"),
+    *rows("categorize", lambda v: CATEGORIZE(collapsed_energy=v), [None, NAN, "x"], "collapsed_energy"),
+    *rows("kl_per_dim", lambda v: L.kl_per_dim(v, np.zeros((6, 1))), ["x", np.zeros((0, 1)), np.ones((6, 1)) + 1j], "mu"),  # noqa: E501
+    *rows("barrier_profiles", lambda v: L.barrier_profiles(X, A, 1, v), ["x", -1, [None]], "directions must be a list"),
 ]
 
 

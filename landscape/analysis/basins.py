@@ -57,9 +57,25 @@ __all__ = [
 CATEGORIES = ("collapsed", "partial", "reconstructing", "other", "failed")
 
 
+def _real_array(name: str, a) -> np.ndarray:
+    try:
+        x = np.asarray(a)
+    except (TypeError, ValueError) as err:
+        raise ValueError(f"{name} must be a real array: {err}") from None
+    if not V.is_real_dtype(x.dtype):
+        raise ValueError(f"{name} must hold real numbers, got dtype {x.dtype}.")
+    return x
+
+
 def kl_per_dim(mu, log_sigma) -> np.ndarray:
     """KL(q(z_k|x_i) ‖ N(0, 1)) = ½(μ² + σ² − log σ² − 1), elementwise (…, n, κ)."""
-    mu, log_sigma = np.asarray(mu, dtype=float), np.asarray(log_sigma, dtype=float)
+    mu, log_sigma = _real_array("mu", mu), _real_array("log_sigma", log_sigma)
+    if mu.shape != log_sigma.shape or mu.ndim < 2 or mu.size == 0:
+        raise ValueError(
+            f"mu and log_sigma must be non-empty arrays of one shape (..., n, kappa), got {mu.shape} and "
+            f"{log_sigma.shape}."
+        )
+    mu, log_sigma = mu.astype(float), log_sigma.astype(float)
     return 0.5 * (mu**2 + np.exp(2 * log_sigma) - 2 * log_sigma - 1.0)
 
 
@@ -67,6 +83,10 @@ def active_dims(params: VAEParams, *, eps: float = 0.01, delta: float = 0.01) ->
     """Boolean (…, κ): dimension k is active unless KL_ik < ε for ≥ (1 − δ) of the points."""
     V.check_tolerance("eps", eps)
     V.check_tolerance("delta", delta, allow_zero=True, below=1)
+    if not isinstance(params, VAEParams):
+        raise ValueError(f"params must be a landscape.VAEParams, got {type(params).__name__}.")
+    for field, a in zip(params._fields, params, strict=True):
+        _real_array(f"params.{field}", a)
     kl = kl_per_dim(params.mu, params.log_sigma)
     collapsed_frac = np.mean(kl < eps, axis=-2)
     return ~(collapsed_frac >= 1.0 - delta)
@@ -90,7 +110,11 @@ def categorize(
     "reconstructing". ``gamma_fixed``: γ was held fixed, so nothing is reconstructing.
     """
     gamma_ratio = V.check_tolerance("gamma_ratio", gamma_ratio)
-    energy, gamma, active, failed = (np.atleast_1d(np.asarray(a)) for a in (energy, gamma, active, failed))
+    energy, gamma, active, failed = _check_endpoints(energy, gamma, active, failed)
+    V.check_positive_scalar("gamma_bar", gamma_bar)
+    c = _real_array("collapsed_energy", collapsed_energy)
+    if c.ndim != 0 or not np.isfinite(c):
+        raise ValueError(f"collapsed_energy must be a finite number (L_c of MATH.md §3), got {collapsed_energy!r}.")
     ok = ~failed & np.isfinite(energy)
     moving = np.ones(energy.shape, bool) if converged is None else ~np.atleast_1d(np.asarray(converged, bool))
     recon = ok & moving & (gamma <= gamma_ratio * gamma_bar) & (energy < collapsed_energy) & (not gamma_fixed)
@@ -101,6 +125,22 @@ def categorize(
     cat[recon] = "reconstructing"
     cat[~ok] = "failed"
     return cat.astype(str)
+
+
+def _check_endpoints(energy, gamma, active, failed):
+    """`categorize`'s per-endpoint inputs: 1-D (a scalar is one endpoint), one length, real energy and
+    γ, integer counts active >= 0, a bool failed; returned as arrays."""
+    energy, gamma, active = (np.atleast_1d(_real_array(k, a)) for k, a in
+                             (("energy", energy), ("gamma", gamma), ("active", active)))  # fmt: skip
+    failed = np.atleast_1d(np.asarray(failed))
+    if failed.dtype != np.bool_:
+        raise ValueError(f"failed must be a bool array (True where a restart failed), got dtype {failed.dtype}.")
+    shapes = {k: a.shape for k, a in (("energy", energy), ("gamma", gamma), ("active", active), ("failed", failed))}
+    if len(set(shapes.values())) != 1 or energy.ndim != 1 or energy.size == 0:
+        raise ValueError(f"energy, gamma, active and failed must be non-empty 1-D arrays of one length, got {shapes}.")
+    if np.any(~np.isfinite(active)) or np.any(active < 0) or np.any(active != np.round(active)):
+        raise ValueError(f"active must hold counts of active dimensions (integers >= 0), got {active}.")
+    return energy, gamma, active, failed
 
 
 def canonicalize(params: VAEParams, active, *, alpha: float = 0.0, seed: int = 0) -> VAEParams:
@@ -118,6 +158,19 @@ def canonicalize(params: VAEParams, active, *, alpha: float = 0.0, seed: int = 0
     """
     alpha = V.check_alpha(alpha)
     seed = V.check_seed("seed", seed)
+    if not isinstance(params, VAEParams):
+        raise ValueError(f"params must be a landscape.VAEParams, got {type(params).__name__}.")
+    for field, a in zip(params._fields, params, strict=True):
+        _real_array(f"params.{field}", a)
+    w_shape = np.shape(params.W)
+    if len(w_shape) not in (2, 3) or w_shape[-1] == 0 or np.shape(params.mu)[-1:] != w_shape[-1:]:
+        raise ValueError(f"params must be one endpoint or a batch, with kappa >= 1; got W of shape {w_shape}.")
+    act, want = np.asarray(active), w_shape[:-2] + w_shape[-1:]
+    if act.dtype != np.bool_ or act.shape != want:
+        raise ValueError(
+            f"active must be a bool array of shape {want} (per restart and latent dimension, as active_dims "
+            f"returns), got dtype {act.dtype} and shape {act.shape}."
+        )
     W = np.array(params.W, dtype=float)
     mu = np.array(params.mu, dtype=float)
     ls = np.array(params.log_sigma, dtype=float)

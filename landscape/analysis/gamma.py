@@ -49,8 +49,9 @@ def affine_optimum_energy(X, kappa: int, gamma) -> np.ndarray:
     """L*(γ), the global minimum of eq. (5) at α = 0 with γ fixed (MATH.md §6)."""
     data = as_data(X)
     n, d = data.shape
+    kappa = V.check_kappa(kappa)
     lam = data.eigenvalues
-    g = np.atleast_1d(np.asarray(gamma, dtype=float))[:, None]
+    g = np.atleast_1d(V.check_gammas(gamma))[:, None]
     c = np.broadcast_to(g, (g.shape[0], d)).copy()
     c[:, :kappa] = np.maximum(lam[:kappa], g)
     out = n * np.sum(np.log(c) + lam / c, axis=1) + n * kappa

@@ -268,6 +268,11 @@ def barrier_profiles(
     another ``num`` points, so the barrier height is not limited by the spacing.
     All grids have the same length, so the inner solver compiles once.
     """
+    if not isinstance(directions, (list, tuple)) or not all(isinstance(u, Direction) for u in directions):
+        raise ValueError(
+            "directions must be a list of Direction objects (from random_directions or affine_descent_directions), "
+            f"got {type(directions).__name__}."
+        )
     data = as_data(X)
     n, d = data.shape
     alpha = V.check_alpha(alpha)

@@ -72,12 +72,33 @@ def init_params(X, kappa: int, indices, seed: int, init: InitScales = InitScales
     n, d = data.shape
     kappa = V.check_kappa(kappa)
     seed = V.check_seed("seed", seed)
+    indices = _check_indices(indices)
     gbar = float(data.gamma_bar)
     xbar = jnp.asarray(data.x_mean)
     base = jax.random.key(seed)
     sg = float(np.sqrt(gbar))
 
     return _init_batch(jnp.asarray(indices), base, xbar, gbar, n, d, kappa, init, sg)
+
+
+def _check_indices(indices):
+    """Restart numbers: a non-empty 1-D array of integers in [0, 2**31) (a tracer: dtype and shape only)."""
+    dtype = getattr(indices, "dtype", None)
+    if dtype is None:
+        try:
+            indices = np.asarray(indices)
+        except (TypeError, ValueError) as err:
+            raise ValueError(f"indices must be a 1-D array of restart numbers (integers >= 0): {err}") from None
+        dtype = indices.dtype
+    if dtype == np.bool_ or not np.issubdtype(dtype, np.integer) or np.ndim(indices) != 1 or np.size(indices) == 0:
+        raise ValueError(
+            "indices must be a non-empty 1-D array of restart numbers (integers >= 0, e.g. range(restarts)), "
+            f"got dtype {dtype} and shape {np.shape(indices)}."
+        )
+    x = V.concrete(indices)
+    if x is not None and (x.min() < 0 or x.max() >= V.SIZE_LIMIT):
+        raise ValueError(f"indices must be restart numbers in [0, 2**31), got min {x.min()} and max {x.max()}.")
+    return indices
 
 
 @partial(jax.jit, static_argnames=("n", "d", "kappa", "init"))

@@ -93,8 +93,14 @@ def certify_minima(result, stats, X, **kwargs) -> list[StationaryCertificate]:
       X: the data the search ran on.
       kwargs: passed to `certify_stationary` (gtol defaults to the search's own).
     """
+    from landscape.analysis.basins import BasinStats
+    from landscape.analysis.search import SearchResult
     from landscape.core.params import VAEParams
 
+    if not isinstance(result, SearchResult):
+        raise ValueError(f"result must be a landscape.SearchResult (of landscape.search), got {type(result).__name__}.")
+    if not isinstance(stats, BasinStats):
+        raise ValueError(f"stats must be the landscape.BasinStats of result (basin_stats), got {type(stats).__name__}.")
     kwargs.setdefault("gtol", result.config.get("gtol", 1e-8))
     fixed = result.config.get("gamma")
     out = []

@@ -86,11 +86,24 @@ def check_gamma(gamma):
     return as_real(gamma)
 
 
+SIZE_LIMIT = 2**31  # counts and sizes are < 2**31: larger ones cannot be allocated, iterated or passed to jit
+
+
+def _check_below_limit(name: str, value: int) -> None:
+    if value >= SIZE_LIMIT:
+        raise ValueError(
+            f"{name} must be < 2**31 = {SIZE_LIMIT} (a count or size this large cannot be allocated or "
+            f"iterated), got {value}."
+        )
+
+
 def check_kappa(kappa, d: int | None = None, *, strict_below_d: bool = False) -> int:
+    """κ, the latent size: an integer in [1, 2**31) (and < d with ``strict_below_d``); returns it as int."""
     if isinstance(kappa, bool) or not isinstance(kappa, (int, np.integer)):
         raise ValueError(f"kappa must be an integer >= 1 (the latent size), got {kappa!r}.")
     if kappa < 1:
         raise ValueError(f"kappa must be >= 1 (the latent size), got {kappa}.")
+    _check_below_limit("kappa", int(kappa))
     if strict_below_d and d is not None and kappa >= d:
         raise ValueError(
             f"kappa must be < d for a Proposition 1 data set (data on a kappa-dimensional "
@@ -100,13 +113,14 @@ def check_kappa(kappa, d: int | None = None, *, strict_below_d: bool = False) ->
 
 
 def check_size(name: str, value, minimum: int) -> int:
-    """A count: a Python or NumPy integer >= ``minimum``; returns it as int (a tracer is returned unchecked)."""
+    """A count: a Python or NumPy integer in [``minimum``, 2**31); returns it as int (a tracer passes unchecked)."""
     if isinstance(value, jax.core.Tracer):
         return value
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
         raise ValueError(f"{name} must be an integer >= {minimum}, got {value!r}.")
     if value < minimum:
         raise ValueError(f"{name} must be >= {minimum}, got {value}.")
+    _check_below_limit(name, int(value))
     return int(value)
 
 
@@ -129,6 +143,37 @@ def _real_scalar(name: str, value, what: str) -> float:
     if isinstance(value, (bool, np.bool_)) or not (scalar or array):
         raise ValueError(f"{name} must be {what}, got {value!r} ({type(value).__name__}).")
     return float(value)
+
+
+def check_key(name: str, key):
+    """A JAX PRNG key: a typed scalar key (``jax.random.key(seed)``) or a raw uint32 key of shape (2,)
+    (``jax.random.PRNGKey(seed)``); returns it. A tracer is checked on dtype and shape only."""
+    dtype, shape = getattr(key, "dtype", None), getattr(key, "shape", None)
+    if dtype is not None and not isinstance(key, (bool, np.bool_)):
+        if jax.dtypes.issubdtype(dtype, jax.dtypes.prng_key) and shape == ():
+            return key
+        if dtype == np.uint32 and shape == (2,):
+            return key
+    raise ValueError(
+        f"{name} must be a JAX PRNG key, e.g. jax.random.key(0) (a typed scalar key) or jax.random.PRNGKey(0), "
+        f"got {type(key).__name__}" + ("" if dtype is None else f" of dtype {dtype} and shape {shape}") + "."
+    )
+
+
+def check_gammas(gamma, *, name: str = "gamma") -> np.ndarray:
+    """Decoder variances γ at which a closed form is evaluated: a real scalar or a non-empty 1-D array,
+    every entry finite and > 0; returns it as a float array (0-d for a scalar)."""
+    if isinstance(gamma, (bool, np.bool_)):
+        raise ValueError(f"{name} must hold finite numbers > 0 (decoder variances), got the boolean {gamma!r}.")
+    try:
+        g = np.asarray(gamma)
+    except (TypeError, ValueError) as err:
+        raise ValueError(f"{name} must hold finite numbers > 0 (decoder variances): {err}") from None
+    if g.ndim > 1 or g.size == 0:
+        raise ValueError(f"{name} must be a number or a non-empty 1-D array of them, got shape {g.shape}.")
+    if not is_real_dtype(g.dtype) or not np.all(np.isfinite(g) & (g > 0)):
+        raise ValueError(f"{name} must hold finite numbers > 0 (decoder variances), got {gamma!r}.")
+    return g.astype(np.float64)
 
 
 def check_tolerance(name: str, value, *, allow_zero: bool = False, below: float | None = None):
@@ -225,6 +270,22 @@ def with_hint(hint: str, check, *args, **kwargs):
         if not hint:
             raise
         raise ValueError(f"{err} {hint}") from None
+
+
+def check_real_array(name: str, a):
+    """``a`` as an array of real numbers (integers or floats; no bool, complex, string or object), else
+    ValueError naming ``name``; returns ``np.asarray(a)``, or a tracer as given (its dtype checked)."""
+    if isinstance(a, jax.core.Tracer):
+        x = a
+    else:
+        try:
+            x = np.asarray(a)
+        except (TypeError, ValueError) as err:
+            raise ValueError(f"{name} must be an array of real numbers: {err}") from None
+    if not is_real_dtype(x.dtype):
+        what = {"b": "bool", "c": "complex"}.get(np.dtype(x.dtype).kind, f"dtype {x.dtype}")
+        raise ValueError(f"{name} must hold real numbers (integers or floats), got {what} entries.")
+    return x
 
 
 def check_finite(name: str, a) -> None:

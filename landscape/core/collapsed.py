@@ -65,10 +65,7 @@ def trivial_energy(X, kappa: int, gamma) -> np.ndarray:
     """L_triv(γ) = n(d log γ + tr S / γ) + nκ: W = 0, b = x̄, q = p(z) at fixed γ (MATH.md §6)."""
     data = as_data(X)
     kappa = V.check_kappa(kappa)
-    g = np.asarray(gamma)
-    if not V.is_real_dtype(g.dtype) or not np.all(np.isfinite(g) & (g > 0)):
-        raise ValueError(f"gamma must hold finite numbers > 0 (decoder variances), got {gamma!r}.")
-    g = g.astype(float)
+    g = V.check_gammas(gamma)
     return data.n * (data.d * np.log(g) + np.trace(data.S) / g) + data.n * kappa
 
 

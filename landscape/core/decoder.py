@@ -46,6 +46,9 @@ def decoder_params(params: VAEParams) -> DecoderParams:
     """The θ part (W, b, log_gamma) of a `landscape.VAEParams`, as `DecoderParams`."""
     if not isinstance(params, VAEParams):
         raise ValueError(f"params must be a landscape.VAEParams, got {type(params).__name__}.")
+    for field in ("W", "b", "log_gamma"):
+        if not isinstance(getattr(params, field), jax.core.Tracer):
+            V.check_real_array(f"params.{field}", getattr(params, field))
     return DecoderParams(params.W, params.b, params.log_gamma)
 
 
@@ -71,10 +74,7 @@ def check_theta(theta, d):
             f"theta must be a landscape.marginal.DecoderParams (W, b, log_gamma), got {type(theta).__name__}; "
             "use decoder_params(vae_params) for the theta part of a VAEParams."
         )
-    try:
-        arrs = [np.asarray(v, dtype=np.float64) for v in theta]
-    except (TypeError, ValueError) as err:
-        raise ValueError(f"theta must hold real arrays (W, b, log_gamma): {err}") from None
+    arrs = [V.check_real_array(f"theta.{f}", v).astype(np.float64) for f, v in zip(theta._fields, theta, strict=True)]
     W, b, lg = arrs
     if W.ndim != 2 or W.shape[0] != d:
         raise ValueError(

@@ -142,6 +142,7 @@ def energy_mc_samples(params: VAEParams, X, alpha, key, *, num_samples: int, gam
     """
     params, X, alpha, gamma = check_energy_args(params, X, alpha, gamma)
     V.check_size("num_samples", num_samples, 1)
+    V.check_key("key", key)
     return _energy_mc_samples(params, X, alpha, key, num_samples, gamma)
 
 

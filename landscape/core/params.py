@@ -45,8 +45,16 @@ def as_float64_params(params) -> VAEParams:
     if not isinstance(params, VAEParams):
         raise ValueError(f"params must be a landscape.VAEParams, got {type(params).__name__}.")
     for field, a in zip(params._fields, params, strict=True):
-        if np.iscomplexobj(a):
+        dtype = getattr(a, "dtype", None)  # a tracer has one; never np.asarray a tracer
+        if dtype is None:
+            try:
+                dtype = np.asarray(a).dtype
+            except (TypeError, ValueError) as err:
+                raise ValueError(f"params.{field} must hold real numbers: {err}") from None
+        if np.issubdtype(dtype, np.complexfloating):
             raise ValueError(f"params.{field} must hold real numbers, got a complex array.")
+        if dtype == np.bool_:
+            raise ValueError(f"params.{field} must hold real numbers, got a bool array; pass floats (1.0 for True).")
     try:
         return VAEParams(*(jax.numpy.asarray(a, dtype=jax.numpy.float64) for a in params))
     except (TypeError, ValueError) as err:

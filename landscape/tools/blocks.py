@@ -12,6 +12,9 @@ import jax.numpy as jnp
 import numpy as np
 from jax.flatten_util import ravel_pytree
 
+from landscape.common import checks
+from landscape.tools.flat import as_tree
+
 __all__ = ["block_shares"]
 
 
@@ -33,6 +36,9 @@ def block_shares(params, vector) -> dict:
     γ, μ and σ). ``vector`` is flat in ``ravel_pytree(params)`` order (as the
     eigenvectors of `spectrum` and `lanczos` are) or a pytree like ``params``.
     """
+    params, _, _ = as_tree("params", params)  # real, finite leaves (a registered type normalised)
+    for leaf in jax.tree_util.tree_leaves(vector):
+        checks.check_real_array("vector", leaf)
     flat, unravel = ravel_pytree(params)
     if not isinstance(vector, (np.ndarray, jax.Array)) or np.ndim(vector) != 1:
         vector = ravel_pytree(vector)[0]

@@ -39,6 +39,7 @@ from jax.flatten_util import ravel_pytree
 from landscape.common import checks
 from landscape.common.results import Result
 from landscape.tools.blocks import block_shares
+from landscape.tools.flat import check_call
 from landscape.tools.inertia import DEFAULT_RTOL, inertia
 from landscape.tools.lanczos import lanczos
 from landscape.tools.operator import CurvatureOperator, check_finite_params, dense_hessian, hvp, to_dense
@@ -207,6 +208,7 @@ def certify(
     """
     check_certify_settings(gtol, rtol, tol, flat_rtol, max_modes, slice_radius, lanczos_steps, seed)
     checks.check_optional_tolerance("slice_tol", slice_tol, allow_zero=True)
+    params, args = check_call(f, params, args)
     check_finite_params(params)
     flat, _ = ravel_pytree(params)
     if operator is not None and operator.size != flat.size:

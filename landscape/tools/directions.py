@@ -180,6 +180,8 @@ def as_flat_direction(name: str, direction, spec: Spec) -> jax.Array:
         direction = direction.direction
     P = spec.size
     leaves, treedef = jax.tree_util.tree_flatten(direction)
+    for leaf in leaves:  # no bool or complex direction (np.asarray(..., float64) would take them)
+        V.check_real_array(name, leaf)
     if treedef == spec.treedef and tuple(np.shape(a) for a in leaves) == spec.shapes:
         flat = np.concatenate([np.ravel(np.asarray(a, dtype=np.float64)) for a in leaves])
     else:

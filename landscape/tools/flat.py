@@ -27,6 +27,8 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from landscape.common import checks
+
 __all__ = [
     "Spec",
     "ParamsType",
@@ -35,6 +37,8 @@ __all__ = [
     "as_tree",
     "same_structure",
     "check_objective",
+    "check_call",
+    "check_flat_call",
     "check_grid",
     "flat_fn",
     "register_params_type",
@@ -132,6 +136,13 @@ def as_tree(name: str, tree):
     arrays = []
     for a in leaves:
         try:
+            kind = np.asarray(a).dtype.kind
+        except (TypeError, ValueError):
+            kind = "O"
+        if kind not in ("i", "u", "f"):
+            what = {"b": "bool", "c": "complex"}.get(kind, "non-numeric")
+            raise ValueError(f"{name} must hold real arrays (integers or floats), got {what} entries.")
+        try:
             arr = np.asarray(a, dtype=np.float64)
         except (TypeError, ValueError) as err:
             raise ValueError(f"{name} must hold real arrays: {err}") from None
@@ -176,8 +187,62 @@ def check_objective(f, spec, flat, args) -> float:
     return value
 
 
+def _check_callable(f_name: str, f, signature: str = "(params, *args)") -> None:
+    if not callable(f):
+        raise ValueError(f"{f_name} must be a callable {f_name}{signature}, got {f!r} ({type(f).__name__}).")
+
+
+def _check_float_leaf(name: str, leaf, what: str = "a pytree of real float arrays") -> None:
+    dtype = getattr(leaf, "dtype", None)  # a tracer has one; never np.asarray a tracer
+    if dtype is None:
+        try:
+            dtype = np.asarray(leaf).dtype
+        except (TypeError, ValueError) as err:
+            raise ValueError(f"{name} must be {what}: {err}") from None
+    if not np.issubdtype(dtype, np.floating):
+        kind = {"b": "bool", "c": "complex", "i": "integer", "u": "integer"}.get(np.dtype(dtype).kind, "non-numeric")
+        raise ValueError(
+            f"{name} must be {what} (the tools differentiate with respect to it), got {kind} entries "
+            f"(dtype {dtype}); convert them, e.g. jnp.asarray(x, jnp.float64)."
+        )
+
+
+def check_call(f, params, args, *, f_name: str = "f", name: str = "params"):
+    """The entry check of the generic tools over ``f(params, *args)`` (hvp, the curvature operators,
+    lanczos, spectral_density, certify): ``f`` callable, ``args`` a tuple (or list), ``params`` a
+    pytree of real float arrays (a registered type is normalised first), and the registered check
+    of ``f``, if any. Returns ``(params, args)`` as the tools use them. Traced leaves pass on dtype.
+    """
+    _check_callable(f_name, f)
+    if not isinstance(args, (tuple, list)):
+        raise ValueError(f"args must be a tuple of the extra arguments of {f_name}, got {type(args).__name__}.")
+    args = tuple(args)
+    info = params_type(params)
+    if info is not None and info.normalize is not None:
+        params = info.normalize(params)
+    leaves = jax.tree_util.tree_leaves(params)
+    if not leaves:
+        raise ValueError(f"{name} has no array leaves; pass a pytree of float arrays (e.g. a landscape.VAEParams).")
+    for leaf in leaves:
+        _check_float_leaf(name, leaf)
+    check = objective_check(f)
+    if check is not None:  # the objective's own checks of params and args (eq. (5): of X, alpha, gamma)
+        check(params, args)
+    return params, args
+
+
+def check_flat_call(f, x0, *, name: str = "x0"):
+    """The entry check of a tool over ``f(x)`` on flat vectors (`newton_minimize`): ``f`` callable,
+    ``x0`` a non-empty 1-D real float array; returns ``x0`` (a tracer passes on dtype and shape)."""
+    _check_callable("f", f, "(x)")
+    _check_float_leaf(name, x0, "a 1-D array of real floats")
+    if np.ndim(x0) != 1 or np.size(x0) == 0:
+        raise ValueError(f"{name} must be a non-empty 1-D array (a flat point), got shape {np.shape(x0)}.")
+    return x0
+
+
 def check_grid(name: str, values, *, increasing: bool = False) -> np.ndarray:
-    arr = np.asarray(values, dtype=np.float64)
+    arr = checks.check_real_array(name, values).astype(np.float64)
     if arr.ndim != 1 or arr.size == 0 or not np.all(np.isfinite(arr)):
         raise ValueError(f"{name} must be a non-empty 1-D array of finite values, got shape {arr.shape}.")
     if increasing and np.any(np.diff(arr) <= 0):

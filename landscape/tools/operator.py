@@ -36,6 +36,9 @@ import jax
 import jax.numpy as jnp
 from jax.flatten_util import ravel_pytree
 
+from landscape.common import checks
+from landscape.tools.flat import check_call
+
 __all__ = [
     "CurvatureOperator",
     "hessian_operator",
@@ -154,6 +157,7 @@ def hessian_operator(f, params, args: tuple = ()) -> CurvatureOperator:
     Products are forward-over-reverse (a JVP of the gradient), as in `hvp`. Pass data
     through ``args`` rather than closing over it, and the same ``f`` object each time.
     """
+    params, args = check_call(f, params, args)
     check_finite_params(params)
     flat, unravel = ravel_pytree(params)
     return CurvatureOperator(
@@ -174,6 +178,9 @@ def gauss_newton_operator(residual, params, args: tuple = (), *, loss=None) -> C
     G = JᵀJ). G is positive semi-definite when ℓ is convex, and equals ∇²f wherever r is
     affine in θ. Products are one JVP and one VJP of r (and a JVP of ∇ℓ).
     """
+    params, args = check_call(residual, params, args, f_name="residual")
+    if loss is not None and not callable(loss):
+        raise ValueError(f"loss must be None (½‖r‖²) or a callable loss(r_flat) -> scalar, got {loss!r}.")
     check_finite_params(params)
     flat, unravel = ravel_pytree(params)
     return CurvatureOperator(
@@ -188,7 +195,7 @@ def gauss_newton_operator(residual, params, args: tuple = (), *, loss=None) -> C
 
 def dense_operator(H) -> CurvatureOperator:
     """A square matrix as an operator: v ↦ ½(H + Hᵀ) v (symmetrised, as `landscape.inertia` does)."""
-    H = jnp.asarray(H)
+    H = jnp.asarray(checks.check_real_array("H", H))
     if H.ndim != 2 or H.shape[0] != H.shape[1] or H.shape[0] == 0:
         raise ValueError(f"H must be a non-empty square matrix, got shape {H.shape}.")
     if not bool(jnp.all(jnp.isfinite(H))):
@@ -202,8 +209,9 @@ def linear_operator(matvec, size: int, args: tuple = (), *, dtype=jnp.float64, u
     ``matvec`` is static (a new function object compiles anew); ``args`` are traced, so
     pass arrays through them rather than closing over them. Symmetry is the caller's promise.
     """
-    if int(size) != size or size < 1:
-        raise ValueError(f"size must be an integer >= 1, got {size!r}.")
+    size = checks.check_size("size", size, 1)
+    if not callable(matvec):
+        raise ValueError(f"matvec must be a callable matvec(v, *args), got {matvec!r} ({type(matvec).__name__}).")
     return CurvatureOperator(
         size=int(size), dtype=jnp.dtype(dtype), build=_Matvec(matvec), data=tuple(args), kind="matvec", unravel=unravel
     )
@@ -230,6 +238,7 @@ def hvp(f, params, args: tuple = ()):
     the returned linear function reuses it for every v (no re-linearisation per
     product). Jit the caller for speed; the function itself is pure.
     """
+    params, args = check_call(f, params, args)
     _, lin = jax.linearize(lambda p: jax.grad(f)(p, *args), params)
     return lin
 
@@ -243,9 +252,7 @@ def _to_dense(build, data, size, dtype, chunk_size):
 
 
 def _check_chunk(chunk_size):
-    if int(chunk_size) < 1:
-        raise ValueError(f"chunk_size must be an integer >= 1, got {chunk_size!r}.")
-    return int(chunk_size)
+    return checks.check_size("chunk_size", chunk_size, 1)
 
 
 def to_dense(op: CurvatureOperator, *, chunk_size: int = 256) -> jax.Array:
