@@ -149,7 +149,12 @@ def test_certify_with_an_operator_and_with_an_exact_count(rng):
         assert c.max_eigenvalue == pytest.approx(ref.max_eigenvalue, rel=1e-10)
     eq5 = landscape.certify_stationary(p, X, 0.0, dense_max=10)
     assert eq5.method == "haynsworth+lanczos" and set(eq5.details) == {"schur", "lanczos"}
-    assert eq5.inertia == big.inertia and eq5.min_eigenvalue == big.min_eigenvalue
+    assert eq5.inertia == big.inertia
+    # certify_stationary works in the data's standardised units: the same generic route there
+    data = landscape.as_data(X)
+    ps, Xs = data.units.to_standard_params(p), data.standardised.X
+    big_s = certify(f, ps, (jnp.asarray(Xs), 0.0, None), exact_inertia=landscape.schur_inertia(ps, Xs, 0.0))
+    assert eq5.min_eigenvalue == big_s.min_eigenvalue and eq5.inertia == big_s.inertia
     # any object with inertia, tol, zero_gap and to_dict is an exact count
     count = SimpleNamespace(inertia=ref.inertia, tol=ref.tol, zero_gap=ref.zero_gap, to_dict=lambda: {})
     assert certify(f, p, args, exact_inertia=count).label == ref.label
