@@ -6,7 +6,7 @@ sweeps and thresholds) calls `run`. This module is the only place with the chunk
 padding, the sharding, the descent precision, the polish, non-finite isolation, the end
 status and the progress display.
 
-Per restart, inside one compiled, vmapped chunk:
+Per restart:
 
 1. descent: ``steps`` steps of optax Adam (``learning_rate``) or L-BFGS, in float64 or in
    float32 (``precision="float32"``: params and floating args are cast down for this phase
@@ -17,7 +17,15 @@ Per restart, inside one compiled, vmapped chunk:
 3. the value, ‖∇f‖₂ and any per-point ``diagnostics(params, *args)`` at the endpoint.
 
 Nothing is reduced across restarts, so a restart that goes non-finite is marked failed
-(status "non_finite", value NaN) and the others never see it.
+(status "non_finite", value NaN) and the others never see it, and a restart's result is
+bitwise independent of ``chunk_size``. XLA compiles a batched program differently at
+different batch widths, which changes the last bits (batched linear algebra, the L-BFGS
+vector products, XLA:CPU's size-dependent YNNPACK reductions), so the shapes are fixed:
+the Adam descent (the hot path) runs vmapped over the whole chunk, at width ≥ `MIN_WIDTH`
+and compiled without those library fusions; the rest (L-BFGS descent, polish, endpoint)
+runs in one executable of width `LANES` per device, called group by group, whatever the
+chunk. A restart's while loops thus stop on its own criterion (a converged restart is never
+stepped again while others run), which also makes the polish faster than a vmapped one.
 
 **Starts and data are arguments, never closed over.** ``starts`` is a batched pytree (leading
 axis R) or a function ``starts(indices) -> batched pytree`` that is evaluated outside the
@@ -68,6 +76,8 @@ DEFAULTS = dict(
     precision="float64",
 )
 _CACHE_MAX = 64
+LANES = 1  # restarts per device in one call of the per-restart tail: its width, fixed
+MIN_WIDTH = 2  # the vmapped descent's least width: at 1, XLA drops the batch axis and compiles another program
 
 
 @dataclass(frozen=True)
@@ -124,35 +134,67 @@ def _cast(tree, dtype):
     return jax.tree.map(one, tree)
 
 
-def _chunk(P0, args, learning_rate, gtol, *, f, diagnostics, in_axes, steps, optimizer, method, polish_steps,
-           precision):  # fmt: skip
+def _finish_one(p, failed, fail_step, a, learning_rate, gtol, *, f, diagnostics, steps, optimizer, method,
+                polish_steps, precision):  # fmt: skip
+    """One restart after the Adam descent (or from its start, for L-BFGS): the L-BFGS descent, the float64
+    polish, and the endpoint's value, ‖∇f‖₂ and diagnostics."""
+    if optimizer == "lbfgs":
+        low = jnp.float32 if precision == "float32" else jnp.float64
+        a_low = _cast(a, low)
+        p, failed, fail_step = descend(lambda q: f(q, *a_low), _cast(p, low), steps=steps,
+                                       learning_rate=learning_rate, optimizer="lbfgs")  # fmt: skip
+    p = jax.tree.map(lambda x: x.astype(jnp.float64), p)
+    obj = lambda q: f(q, *a)  # noqa: E731
+    p, val, gn, failed, k_pol = finish(obj, p, failed, method=method, steps=polish_steps, gtol=gtol)
+    steps_taken = jnp.where(fail_step >= 0, fail_step, steps) + k_pol
+    diag = {} if diagnostics is None else diagnostics(p, *a)
+    return p, val, gn, failed, fail_step, steps_taken, diag
+
+
+def _descent_chunk(P0, args, learning_rate, gtol, *, f, in_axes, steps, precision):
+    """The Adam descent of a whole chunk, vmapped (the hot path): (p, failed, fail_step) per restart.
+
+    Elementwise work and per-restart reductions, compiled without the library fusions
+    (`_compiler_options`) and never at width 1 (`MIN_WIDTH`): then a restart's bits do not
+    depend on the chunk's width (`tests/test_chunk_independence.py`). ``gtol`` is unused.
+    """
     low = jnp.float32 if precision == "float32" else jnp.float64
 
     def one(p0, *a):
         a_low = _cast(a, low)
-        p, failed, fail_step = descend(
-            lambda p: f(p, *a_low), _cast(p0, low), steps=steps, learning_rate=learning_rate, optimizer=optimizer
-        )
-        p = jax.tree.map(lambda x: x.astype(jnp.float64), p)
-        obj = lambda p: f(p, *a)  # noqa: E731
-        p, val, gn, failed, k_pol = finish(obj, p, failed, method=method, steps=polish_steps, gtol=gtol)
-        steps_taken = jnp.where(fail_step >= 0, fail_step, steps) + k_pol
-        diag = {} if diagnostics is None else diagnostics(p, *a)
-        return p, val, gn, failed, fail_step, steps_taken, diag
+        return descend(lambda p: f(p, *a_low), _cast(p0, low), steps=steps, learning_rate=learning_rate,
+                       optimizer="adam")  # fmt: skip
 
     return jax.vmap(one, in_axes=(0, *in_axes))(P0, *args)
 
 
-_chunk_jit = jax.jit(
-    _chunk,
-    static_argnames=("f", "diagnostics", "in_axes", "steps", "optimizer", "method", "polish_steps", "precision"),
-)
+def _tail(P, failed, fail_step, args, learning_rate, gtol, *, in_axes, **static):
+    """`_finish_one` over `lanes` restarts at a time, a width fixed whatever ``chunk_size``.
+
+    The polish's batched linear algebra and the L-BFGS vector products round differently at
+    different batch widths (XLA picks other kernels and fusions), though no restart sees
+    another: run at one width, in one executable, a restart gives the same bits in any chunk.
+    """
+
+    def one(p, failed, fail_step, *a):
+        return _finish_one(p, failed, fail_step, a, learning_rate, gtol, **static)
+
+    return jax.vmap(one, in_axes=(0, 0, 0, *in_axes))(P, failed, fail_step, *args)
+
+
+_DESCENT_STATIC = ("f", "in_axes", "steps", "precision")
+_TAIL_STATIC = ("f", "diagnostics", "in_axes", "steps", "optimizer", "method", "polish_steps", "precision")
+_descent_jit = jax.jit(_descent_chunk, static_argnames=_DESCENT_STATIC)
+_tail_jit = jax.jit(_tail, static_argnames=_TAIL_STATIC)
 _CACHE: dict = {}
+_NO_OPTIONS: set = set()
 _STATS = {"hits": 0, "misses": 0}
 
 
 def cache_info() -> dict:
-    """Compiled-chunk cache statistics: ``{"hits", "misses", "size"}`` (a miss is a compilation)."""
+    """Compiled-chunk cache statistics: ``{"hits", "misses", "size"}``: a hit is a `run` that found its
+    programs compiled, a miss one that compiled (its descent, its per-restart tail or both), size the
+    number of cached executables."""
     return {**_STATS, "size": len(_CACHE)}
 
 
@@ -162,19 +204,41 @@ def _signature(tree):
     ), jax.tree.structure(tree)
 
 
-def compiled_chunk(P0, args, lr, gtol, static):
-    """The compiled chunk for these shapes and settings, from the cache or compiled now (timed)."""
-    key = (_signature(P0), _signature(args), tuple(sorted(static.items(), key=lambda kv: kv[0])))
-    hit = key in _CACHE
+def _compiled(jitted, names, example, static):
+    """The executable of ``jitted`` for these example arguments and settings (cached), its compile time, and
+    whether it was compiled now."""
+    static = {k: static[k] for k in names}
+    key = (jitted, *(_signature(x) for x in example), tuple(sorted(static.items(), key=lambda kv: kv[0])))
+    if key in _CACHE:
+        return _CACHE[key], 0.0, False
     t0 = time.perf_counter()
-    if not hit:
-        if len(_CACHE) >= _CACHE_MAX:
-            _CACHE.pop(next(iter(_CACHE)))
-        _CACHE[key] = _chunk_jit.lower(P0, args, lr, gtol, **static).compile()
-        _STATS["misses"] += 1
-    else:
-        _STATS["hits"] += 1
-    return _CACHE[key], (0.0 if hit else time.perf_counter() - t0), not hit
+    if len(_CACHE) >= _CACHE_MAX:
+        _CACHE.pop(next(iter(_CACHE)))
+    lowered = jitted.lower(*example, **static)
+    try:
+        _CACHE[key] = lowered.compile(compiler_options=_compiler_options())
+    except Exception as e:  # a jaxlib without the option has no library fusions either
+        if "No such compile option" not in str(e):
+            raise
+        _NO_OPTIONS.add(jax.default_backend())
+        _CACHE[key] = lowered.compile()
+    return _CACHE[key], time.perf_counter() - t0, True
+
+
+def _compiler_options() -> dict:
+    """XLA:CPU without its YNNPACK library fusions, which it picks by array size: their reductions
+    sum in another order, so with them a restart's bits changed at a chunk of 128 or more."""
+    backend = jax.default_backend()
+    return {"xla_cpu_experimental_ynn_fusion_type": ""} if backend == "cpu" and backend not in _NO_OPTIONS else {}
+
+
+def compiled_chunk(P0, args, lr, gtol, static):
+    """The compiled Adam descent of a chunk (called as ``exe(P0, args, lr, gtol)``) for these shapes and
+    settings, from the cache or compiled now: (executable, compile seconds, compiled now). It returns
+    (p, failed, fail_step) per restart; ``static`` holds `run`'s settings, of which it uses f, in_axes,
+    steps and precision.
+    """
+    return _compiled(_descent_jit, _DESCENT_STATIC, (P0, args, lr, gtol), static)
 
 
 def _shard(P):
@@ -258,31 +322,47 @@ def run(
         raise ValueError("the starting points hold no parameters.")
     method, polish_steps = resolve_polish(polish, size, polish_steps)
 
-    ndev = jax.device_count()
-    chunk = int(np.ceil(min(chunk_size, restarts) / ndev) * ndev)
+    lanes = jax.device_count() * LANES
+    chunk = int(np.ceil(min(chunk_size, restarts) / lanes) * lanes)
     chunks = int(np.ceil(restarts / chunk))
     in_axes = tuple(0 if b else None for b in batched_args)
     static = dict(f=f, diagnostics=diagnostics, in_axes=in_axes, steps=steps, optimizer=optimizer, method=method,
                   polish_steps=polish_steps, precision=precision)  # fmt: skip
     lr, gt = jnp.asarray(learning_rate, jnp.float64), jnp.asarray(gtol, jnp.float64)  # one signature: traced
     outs = []
-    compile_s = run_s = 0.0
+    compile_s = 0.0
     compiled_now = False
     t0 = time.perf_counter()
     with progress_bar(restarts, enabled=chunks >= 2 if progress is None else bool(progress), label=label) as bar:
         for c in range(chunks):
             idx = np.arange(c * chunk, min((c + 1) * chunk, restarts))
-            pad = np.concatenate([idx, np.full(chunk - idx.size, idx[0])])
-            P0 = _shard(make_starts(pad))
+            pad = np.concatenate([idx, np.full(max(chunk, MIN_WIDTH) - idx.size, idx[0])])
+            P0 = make_starts(pad)
             a = tuple(jax.tree.map(lambda x, pad=pad: jnp.asarray(x)[pad], x) if b else x
                       for x, b in zip(args, batched_args, strict=True))  # fmt: skip
-            if c == 0:
-                exe, compile_s, compiled_now = compiled_chunk(P0, a, lr, gt, static)
-            tr = time.perf_counter()
-            out = jax.block_until_ready(exe(P0, a, lr, gt))
-            run_s += time.perf_counter() - tr
-            outs.append(jax.tree.map(lambda x, k=idx.size: np.asarray(x)[:k], out))
+            if optimizer == "adam":  # the whole chunk at once
+                P0 = _shard(P0)
+                exe, secs, now = compiled_chunk(P0, a, lr, gt, static)
+                compile_s, compiled_now = compile_s + secs, compiled_now or now
+                out = exe(P0, a, lr, gt)
+            else:  # L-BFGS descends in the tail
+                out = (P0, np.zeros(pad.size, bool), np.full(pad.size, -1, np.int64))
+            per_restart = [x if b else None for x, b in zip(a, batched_args, strict=True)]
+            host = jax.tree.map(np.asarray, (out, per_restart))
+            out = []
+            for g in range(int(np.ceil(idx.size / lanes))):  # one width, whatever the chunk: the same bits
+                cut = lambda x, g=g: x[g * lanes : (g + 1) * lanes]  # noqa: E731
+                lane = _shard(jax.tree.map(cut, host[0]))
+                a_g = tuple(jax.tree.map(cut, h) if b else x for x, h, b in zip(a, host[1], batched_args, strict=True))
+                if g == 0:
+                    tail, secs, now = _compiled(_tail_jit, _TAIL_STATIC, (*lane, a_g, lr, gt), static)
+                    compile_s, compiled_now = compile_s + secs, compiled_now or now
+                out.append(tail(*lane, a_g, lr, gt))
+            out = jax.tree.map(lambda *x: np.concatenate([np.asarray(y) for y in x]), *out)
+            outs.append(jax.tree.map(lambda x, k=idx.size: x[:k], out))
             bar.update(idx.size)
+    _STATS["misses" if compiled_now else "hits"] += 1
+    run_s = time.perf_counter() - t0 - compile_s
     P, val, gn, failed, fail_step, steps_taken, diag = jax.tree.map(lambda *x: np.concatenate(x), *outs)
     val, gn, status = end_status(val, gn, failed, gtol)
     return EngineRun(
@@ -302,4 +382,3 @@ def run(
         run_seconds=run_s,
         compiled=compiled_now,
     )
-
