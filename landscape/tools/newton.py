@@ -15,6 +15,7 @@ import jax
 import jax.numpy as jnp
 
 from landscape.common import checks as V
+from landscape.tools.flat import check_flat_call
 
 __all__ = ["NewtonResult", "newton_minimize"]
 
@@ -44,6 +45,7 @@ def newton_minimize(f, x0, *, gtol: float = 1e-11, max_steps: int = 100, max_hal
       max_halvings: line-search halvings before the step is declared stuck (which
         also stops the loop; ``converged`` then tells the truth).
     """
+    check_flat_call(f, x0)
     V.check_tolerance("gtol", gtol, allow_zero=True)  # under jit, traced settings pass unchecked
     V.check_size("max_steps", max_steps, 0)
     V.check_size("max_halvings", max_halvings, 0)
