@@ -318,6 +318,17 @@ def check_positive_scalar(name: str, value, hint: str = "") -> float | None:
     return float(x)
 
 
+def check_std(name: str, value, hint: str = "") -> float | None:
+    """A standard deviation: `check_positive_scalar`, and in [1e-150, 1e150], so that its square
+    and the inverse square that the losses use are finite float64 numbers (not an overflow)."""
+    x = check_positive_scalar(name, value, hint)
+    if x is not None and not 1e-150 <= x <= 1e150:
+        raise ValueError(
+            f"{name} must lie in [1e-150, 1e150] (its square must be a finite float64), got {x!r}.{hint}"
+        )
+    return x
+
+
 def check_sigma2(sigma2) -> float | None:
     """The pPCA noise variance σ² (γ of eq. 5 at α = 0): a finite scalar > 0 (`check_positive_scalar`)."""
     return check_positive_scalar("sigma2", sigma2, " It is the noise variance σ² (gamma in eq. 5).")

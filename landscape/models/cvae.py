@@ -177,10 +177,10 @@ def cvae_statistics(X, Y) -> CVAEStatistics:
 def check_cvae_hyper(beta, eta_enc, eta_dec) -> None:
     """β, η_enc and η_dec must be finite scalars > 0 (`landscape.common.checks.check_positive_scalar`)."""
     V.check_positive_scalar("beta", beta, " Pass the KL weight β > 0 (β = 1 is the ELBO).")
-    V.check_positive_scalar(
+    V.check_std(
         "eta_enc", eta_enc, " Pass the prior's standard deviation η_enc > 0 (p(z) = N(0, η_enc² I))."
     )
-    V.check_positive_scalar("eta_dec", eta_dec, " Pass the decoder's noise standard deviation η_dec > 0.")
+    V.check_std("eta_dec", eta_dec, " Pass the decoder's noise standard deviation η_dec > 0.")
 
 
 def check_cvae_params(params, d_x: int, d_y: int) -> int:
@@ -283,7 +283,7 @@ def cvae_init(d_x: int, d_y: int, d_z: int, *, scale: float = 0.1, eta_enc: floa
     """
     d_x, d_y, d_z = V.check_size("d_x", d_x, 1), V.check_size("d_y", d_y, 1), V.check_size("d_z", d_z, 1)
     scale = V.check_positive_scalar("scale", scale, " Pass the standard deviation of the initial weights.")
-    log_e = math.log(V.check_positive_scalar("eta_enc", eta_enc))
+    log_e = math.log(V.check_std("eta_enc", eta_enc))
 
     def init(key):
         k = jax.random.split(key, 5)

@@ -209,7 +209,7 @@ def cvae_spectra(params: CVAEParams, stats: CVAEStatistics, *, eta_enc=1.0) -> C
     """Singular values, encoder standard deviations and per-dimension KL of a CVAE point (see `CVAESpectra`)."""
     if not isinstance(stats, CVAEStatistics):
         raise ValueError(f"stats must be a CVAEStatistics (from cvae_statistics(X, Y)), got {type(stats).__name__}.")
-    V.check_positive_scalar("eta_enc", eta_enc, " Pass the prior's standard deviation η_enc > 0.")
+    V.check_std("eta_enc", eta_enc, " Pass the prior's standard deviation η_enc > 0.")
     check_cvae_params(params, stats.d_x, stats.d_y)
     p = CVAEParams(*(np.asarray(a, dtype=np.float64) for a in params))
     norms = np.linalg.norm(p.U1, axis=0)

@@ -175,13 +175,13 @@ def hvae_statistics(X) -> HVAEStatistics:
 
 
 def _check_hyper(sigma1, beta1, beta2, eta_enc, eta_dec) -> None:
-    V.check_positive_scalar("sigma1", sigma1, " Pass the fixed standard deviation σ₁ > 0 of q(z₁|x).")
+    V.check_std("sigma1", sigma1, " Pass the fixed standard deviation σ₁ > 0 of q(z₁|x).")
     V.check_positive_scalar("beta1", beta1, " Pass the z₁-level KL weight β₁ > 0 (1 is the ELBO).")
     V.check_positive_scalar("beta2", beta2, " Pass the z₂-level KL weight β₂ > 0 (1 is the ELBO).")
-    V.check_positive_scalar(
+    V.check_std(
         "eta_enc", eta_enc, " Pass the prior's standard deviation η_enc > 0 (p(z₂) = N(0, η_enc² I))."
     )
-    V.check_positive_scalar("eta_dec", eta_dec, " Pass the decoders' noise standard deviation η_dec > 0.")
+    V.check_std("eta_dec", eta_dec, " Pass the decoders' noise standard deviation η_dec > 0.")
 
 
 def _check_params(params, d0: int) -> tuple[int, int]:
@@ -431,8 +431,8 @@ def hvae_spectra(params: HVAEParams, stats: HVAEStatistics, *, sigma1, eta_enc=1
     """Singular values, Σ₂ and per-dimension z₂ KL of an HVAE point (see `HVAESpectra`)."""
     if not isinstance(stats, HVAEStatistics):
         raise ValueError(f"stats must be an HVAEStatistics (from hvae_statistics(X)), got {type(stats).__name__}.")
-    V.check_positive_scalar("sigma1", sigma1, " Pass the fixed standard deviation σ₁ > 0 of q(z₁|x).")
-    V.check_positive_scalar("eta_enc", eta_enc, " Pass the prior's standard deviation η_enc > 0.")
+    V.check_std("sigma1", sigma1, " Pass the fixed standard deviation σ₁ > 0 of q(z₁|x).")
+    V.check_std("eta_enc", eta_enc, " Pass the prior's standard deviation η_enc > 0.")
     _check_params(params, stats.d0)
     p = HVAEParams(*(np.asarray(a, dtype=np.float64) for a in params))
     root_A = (stats.directions * stats.theta) @ stats.directions.T
@@ -462,7 +462,7 @@ def hvae_init(d0: int, d1: int, d2: int, *, scale: float = 0.1, eta_enc: float =
     """
     d0, d1, d2 = V.check_size("d0", d0, 1), V.check_size("d1", d1, 1), V.check_size("d2", d2, 1)
     scale = V.check_positive_scalar("scale", scale, " Pass the standard deviation of the initial weights.")
-    log_e = math.log(V.check_positive_scalar("eta_enc", eta_enc))
+    log_e = math.log(V.check_std("eta_enc", eta_enc))
 
     def init(key):
         k = jax.random.split(key, 5)
