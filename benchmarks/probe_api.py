@@ -47,7 +47,10 @@ LABELS = ("nan", "inf", "-1", "0", "huge", "bool", "complex", "float_for_int", "
 
 # The jittable objectives documented as unchecked (their docstrings): they take any arguments under
 # `jax.jit` and check nothing; their checked twins are energy, cvae_loss, hvae_loss and log_marginal.
-UNCHECKED = {"energy_objective", "cvae_objective", "hvae_objective", "marginal_energy", "log_marginal_points"}
+UNCHECKED = {
+    "energy_objective", "cvae_objective", "hvae_objective", "marginal_energy", "log_marginal_points",
+    "log_likelihood", "soft_threshold", "soft_threshold_moments",
+}  # fmt: skip
 SEEDS = {"seed", "key_or_seed"}
 TOLERANCES = {"tol", "rtol", "gtol", "ptol", "delta", "flat_rtol", "slice_tol", "energy_tol", "param_tol", "grad_tol",
               "spectrum_rtol", "singular_rtol", "signal_rtol", "kl_tol", "switch_tol"}  # fmt: skip

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from landscape.common import checks as V
 from landscape.common.results import Result
 from landscape.core.moments import soft_threshold_moments
 
@@ -30,7 +31,11 @@ def decoder_signal(W, alpha):
     A decoder with total ≤ 1e-6 · dγ̄ passes less than a millionth of the data's variance
     through z: p_θ(x) is N(b, γI) up to that, the likelihood's "collapsed".
     """
-    W = np.asarray(W, dtype=float)
+    W = np.asarray(V.check_real_array("W", W), dtype=float)
+    if W.ndim < 2:
+        raise ValueError(f"W must have shape (..., d, kappa), got shape {W.shape}.")
+    V.check_finite("W", W)
+    alpha = V.check_alpha(alpha)
     zero = np.zeros(())
     _, var_tot = soft_threshold_moments(zero, np.sum(W * W, axis=-1), float(alpha))
     _, var_k = soft_threshold_moments(zero, W * W, float(alpha))

@@ -79,7 +79,8 @@ def tail_prediction(X, alpha, U, ts) -> np.ndarray:
     form (`_tail_cov`). At α = 0 it is t²ς²(n/γ̄)(‖u‖² − uᵀSu/γ̄), the pPCA curvature.
     """
     n, d, _, gbar = check_problem(X, alpha)
-    U = np.asarray(U, dtype=float)
+    U = np.asarray(V.check_real_array("U", U), dtype=float)
+    V.check_finite("U", U)
     if U.ndim != 2 or U.shape[0] != d or U.shape[1] not in (1, 2):
         raise ValueError(f"U must have shape (d, kappa) = ({d}, 1 or 2), got {U.shape}.")
     u_svd, sv, _ = np.linalg.svd(U, full_matrices=False)

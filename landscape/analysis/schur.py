@@ -168,6 +168,11 @@ def _haynsworth(A, get_blocks, n, *, tol, rtol, singular_rtol, chunk_size, max_r
     """
     t0 = time.perf_counter()
     A = np.asarray(A, dtype=np.float64)
+    if not np.all(np.isfinite(A)):
+        raise ValueError(
+            "the Hessian's global block is not finite at these inputs (params, X, alpha or gamma "
+            "overflow float64); the inertia is undefined there."
+        )
     A = 0.5 * (A + A.T)
     p = A.shape[0]
     chunk_size = int(min(chunk_size, max(n, 1)))

@@ -128,6 +128,9 @@ def _coefs(m, v, alpha):
 def soft_threshold_moments(m, v, alpha):
     """Mean and variance of π_α(u) for u ~ N(m, v), elementwise (MATH.md §2).
 
+    An unchecked, jittable primitive (it runs inside every energy): pass real arrays,
+    v ≥ 0 and α ≥ 0; the checked entry points validate their inputs.
+
     Args:
       m: means of u, any shape.
       v: variances of u (≥ 0), broadcastable with ``m``; v = 0 is allowed and exact.
@@ -207,6 +210,9 @@ def soft_threshold(u, alpha):
     α = 0 (the identity). The custom JVP avoids both autodiff traps of MATH.md §2:
     ``sign(u) * maximum(|u| − α, 0)`` has slope 0 at u = 0 even when α = 0, and
     ``u − clip(u, −α, α)`` has slope ¾ there.
+
+    An unchecked, jittable primitive (it runs inside every energy): pass real arrays and
+    α ≥ 0; the checked entry points (`energy`, `certify_prop1`, …) validate their inputs.
     """
     return jnp.where(u > alpha, u - alpha, jnp.where(u < -alpha, u + alpha, 0.0 * u))
 
