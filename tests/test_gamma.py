@@ -69,6 +69,8 @@ def test_thresholds_are_the_eigenvalues_at_alpha_zero(seed, n, d, kappa):
     np.testing.assert_allclose(got, np.sort(lam[:kappa]), rtol=1e-5)
     assert t.full is not None and t.full.gamma == pytest.approx(lam[0], rel=1e-5)
     for x in t.partial:  # the evidence: k active below the bracket, k − 1 above
+        assert x.kind == "continuous" and x.gap_slope is None  # α = 0: no coexisting branch
+        assert x.to_dict()["kind"] == "continuous" and "gap_slope" not in x.to_dict()
         assert x.hi / x.lo - 1 <= 1e-6
         assert sum(v > 1e-9 * n for v in x.kl_lo) == x.k and sum(v > 1e-9 * n for v in x.kl_hi) == x.k - 1
 

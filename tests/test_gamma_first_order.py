@@ -7,17 +7,7 @@ import landscape
 from landscape.analysis import gamma_branches as GB
 from landscape.core.data import as_data
 
-
-def test_alpha_zero_threshold_is_continuous_and_is_lambda():
-    """MATH.md §6: γ''_1 = λ_1 at α = 0, a continuous transition (no coexisting branch)."""
-    X = np.random.default_rng(3).normal(size=(12, 3)) * np.array([2.0, 1.0, 0.5])
-    lam = as_data(X).eigenvalues
-    t = landscape.gamma_thresholds(X, 0.0, kappa=1, gammas=np.geomspace(0.5, 2.0, 5) * lam[0], restarts=2, steps=800)
-    (th,) = t.partial
-    assert th.kind == "continuous" and th.gap_slope is None
-    assert th.gamma == pytest.approx(lam[0], rel=1e-5)
-    d = th.to_dict()
-    assert d["kind"] == "continuous" and "gap_slope" not in d
+# α = 0 (continuous, γ'' = λ_j): tests/test_gamma.py::test_thresholds_are_the_eigenvalues_at_alpha_zero
 
 
 def _gap(X, alpha, a, b, gamma):
