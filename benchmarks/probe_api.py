@@ -70,7 +70,7 @@ VALUES = {"params", "theta", "start", "end", "W", "b", "mu", "U", "x0", "m", "v"
 # None is a documented value of these (a default computed from the data, or "learned")
 NONE_OK = {"tol", "t_max", "t_min", "eps", "delta", "kl_tol", "slice_tol", "num_steps", "polish_steps", "max_pieces",
            "climb_after", "switch_tol", "connect_step", "end_t", "alpha", "sigma2", "scale", "chunk_size",
-           "gammas"}  # fmt: skip
+           "gammas", "probe_restarts"}  # fmt: skip
 
 
 def documented(name, arg, label, value=None):
@@ -103,7 +103,17 @@ def documented(name, arg, label, value=None):
         return "NaN in, NaN out (issue 18, item 3): a non-finite point gives a non-finite result"
     if label == "bool" and arg in ("active", "failed"):
         return "a boolean mask by design"
+    if name == "energy_profile" and arg == "start" and label in ("nan", "inf", "huge", "bool", "complex", "0"):
+        return "the battery changes start.W, which energy_profile ignores (its docstring): W = t·U on the profile"
+    if name in GAMMA_GRIDS and arg == "gamma" and label == "wrong_shape":
+        return "a 1-D array of gammas is a grid: the closed form is vectorised over gamma (its docstring)"
+    if name in ("cvae_statistics", "hvae_statistics") and label == "0":
+        return "uncentred moments: zero data give theta = 0, every latent collapsed (Theorems 2-3; the docstring)"
     return None
+
+
+# closed forms vectorised over a grid of gammas (`check_gammas`: a scalar or a 1-D array)
+GAMMA_GRIDS = {"trivial_energy", "affine_optimum_energy"}
 
 
 # analyses that standardise by the data's spread (constant data must be refused there, as the README says)

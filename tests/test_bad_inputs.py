@@ -42,6 +42,17 @@ ONE_END = dict(energy=1.0, gamma=1.0, active=1, failed=False, gamma_bar=1.0, col
 CATEGORIZE = functools.partial(L.categorize, **ONE_END)
 
 
+XG = np.random.default_rng(0).normal(size=(8, 3)) * np.array([2.0, 1.0, 0.5]) + 1.0
+DIRS = L.affine_descent_directions(X, 1)[:1]
+FREE = jax.tree.map(lambda a: np.ones(np.shape(a), bool), P)._replace(W=np.zeros((3, 1), bool))
+# VAEParams whose shapes do not fit together (one point of eq. 5 is W (d, κ), b (d,), log γ (), μ and log σ (n, κ))
+BAD_SHAPES = [P._replace(W=np.zeros((0, 1))), P._replace(W=np.asarray(P.W)[..., None]), P._replace(b=np.zeros(2))]
+
+
+def residual(p, X, alpha):
+    return (p.W @ np.ones((1, 6))).T.ravel() - X.ravel()
+
+
 START = L.VAEParams(*(np.asarray(a)[0] for a in L.init_params(X, 1, [0], 0)))
 
 
@@ -113,7 +124,7 @@ BAD = [
     *rows("spectrum", lambda v: L.spectrum(P, X, A, tol=v), BAD_TOL, "tol"),
     *rows("inertia", lambda v: L.inertia(H, rtol=v), BAD_RTOL, "rtol"),
     *rows("inertia", lambda v: L.inertia(H, tol=v), BAD_TOL, "tol"),
-    ("inertia", lambda v: L.inertia(v), H + 0j, "H must be a real"),
+    ("inertia", lambda v: L.inertia(v), H + 0j, "H must hold real"),
     *rows("certify_prop1", lambda v: L.certify_prop1(DS, spectrum_rtol=v), BAD_RTOL, "spectrum_rtol"),
     *rows("certify_prop1", lambda v: L.certify_prop1(DS, grad_tol=v), BAD_TOL, "grad_tol"),
     *rows("certify_prop1", lambda v: L.certify_prop1(DS, n_random_directions=v), BAD_COUNT, "n_random_directions"),
@@ -283,6 +294,28 @@ BAD = [
     *rows("categorize", lambda v: CATEGORIZE(collapsed_energy=v), [None, NAN, "x"], "collapsed_energy"),
     *rows("kl_per_dim", lambda v: L.kl_per_dim(v, np.zeros((6, 1))), ["x", np.zeros((0, 1)), np.ones((6, 1)) + 1j], "mu"),  # noqa: E501
     *rows("barrier_profiles", lambda v: L.barrier_profiles(X, A, 1, v), ["x", -1, [None]], "directions must be a list"),
+    # ------------------------------------------------- the probe's silent acceptances (issue 18, stop 27)
+    *rows("inertia", lambda v: L.inertia(v), [np.eye(2, dtype=bool), "x"], "H must"),
+    *rows("block_inertia", lambda v: L.block_inertia(*BLOCKS[:2], v), [np.ones((3, 1, 1), bool)], "D must hold real"),
+    *rows("energy_profile", lambda v: L.energy_profile(X, A, P0, v, [0.0, 0.1]), [np.ones((3, 1), bool), U + 1j], "U"),
+    *rows("energy_profile", lambda v: L.energy_profile(X, A, P0, U, v), [[True, False], [0.0, 1j]], "ts"),
+    *rows("barrier_profiles", lambda v: L.barrier_profiles(X, A, 1, DIRS, t_max=v), [True, NAN, -1.0, 0.0], "t_max"),
+    *rows("barrier_profiles", lambda v: L.barrier_profiles(X, A, 1, DIRS, max_extensions=v), [-1, True, 1.5], "max_extensions"),  # noqa: E501
+    ("slice_1d", lambda v: L.slice_1d(F, P, v, [0.0, 1.0], args=(X, A)), jax.tree.map(np.zeros_like, P), "direction is zero"),  # noqa: E501
+    ("slice_2d", lambda v: L.slice_2d(F, P, P, v, [0.0, 1.0], [0.0, 1.0], args=(X, A)), np.zeros(P_SIZE), "d2 is zero"),
+    ("profile_1d", lambda v: L.profile_1d(F, P, v, [0.0, 0.1], free=FREE, args=(X, A)), P._replace(W=np.zeros((3, 1))), "fixed part"),  # noqa: E501
+    *rows("gauss_newton_operator", lambda v: L.gauss_newton_operator(residual, v, (X, A)), BAD_SHAPES, "params"),
+    *rows("block_shares", lambda v: L.block_shares(v, P), BAD_SHAPES, "params"),
+    *rows("filter_normalized_direction", lambda v: L.filter_normalized_direction(v, 0), BAD_SHAPES, "params"),
+    *rows("decoder_params", lambda v: L.decoder_params(v), BAD_SHAPES, "params"),
+    *rows("active_dims", lambda v: L.active_dims(v), BAD_SHAPES, "params"),
+    *rows("canonicalize", lambda v: L.canonicalize(v, np.ones(1, bool)), BAD_SHAPES, "params"),
+    *rows("optimal_encoder", lambda v: L.optimal_encoder(v, 1.0), [np.zeros((0, 1)), np.zeros((3, 0))], "W must"),
+    *rows("decoder_signal", lambda v: L.decoder_signal(v, A), [np.zeros((0, 1)), np.zeros((3, 0))], "W must"),
+    *rows("ppca_hessian_inertia", lambda v: L.ppca_hessian_inertia([3.0, 2.0, 1.0], 0.5, v), [[], 3, "x"], "active"),
+    *rows("categorize", lambda v: CATEGORIZE(gamma=v), [-1.0, 0.0, NAN], "gamma"),
+    *rows("ppca_log_likelihood", lambda v: L.ppca_log_likelihood(XG, np.ones((3, 1)), np.zeros(3), v), [1e308, 1e-310], "sigma2"),  # noqa: E501
+    *rows("linear_vae_init", lambda v: L.linear_vae_init(XG, 1, scale=v), [True, NAN, 0.0], "scale"),
 ]
 
 

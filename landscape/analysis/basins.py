@@ -38,7 +38,7 @@ import numpy as np
 from landscape.common import checks as V
 from landscape.common.results import Result
 from landscape.common.status import CONVERGED, NON_FINITE
-from landscape.core.params import VAEParams
+from landscape.core.params import VAEParams, vae_shapes
 from landscape.core.units import Units
 
 __all__ = [
@@ -87,6 +87,7 @@ def active_dims(params: VAEParams, *, eps: float = 0.01, delta: float = 0.01) ->
         raise ValueError(f"params must be a landscape.VAEParams, got {type(params).__name__}.")
     for field, a in zip(params._fields, params, strict=True):
         _real_array(f"params.{field}", a)
+    vae_shapes(params)
     kl = kl_per_dim(params.mu, params.log_sigma)
     collapsed_frac = np.mean(kl < eps, axis=-2)
     return ~(collapsed_frac >= 1.0 - delta)
@@ -140,6 +141,11 @@ def _check_endpoints(energy, gamma, active, failed):
         raise ValueError(f"energy, gamma, active and failed must be non-empty 1-D arrays of one length, got {shapes}.")
     if np.any(~np.isfinite(active)) or np.any(active < 0) or np.any(active != np.round(active)):
         raise ValueError(f"active must hold counts of active dimensions (integers >= 0), got {active}.")
+    live = ~failed & np.isfinite(energy)
+    if np.any(live & ~(gamma > 0)) or np.any(live & ~np.isfinite(gamma)):
+        raise ValueError(
+            f"gamma must be finite and > 0 (a decoder variance) wherever the restart did not fail, got {gamma}."
+        )
     return energy, gamma, active, failed
 
 
@@ -163,8 +169,8 @@ def canonicalize(params: VAEParams, active, *, alpha: float = 0.0, seed: int = 0
     for field, a in zip(params._fields, params, strict=True):
         _real_array(f"params.{field}", a)
     w_shape = np.shape(params.W)
-    if len(w_shape) not in (2, 3) or w_shape[-1] == 0 or np.shape(params.mu)[-1:] != w_shape[-1:]:
-        raise ValueError(f"params must be one endpoint or a batch, with kappa >= 1; got W of shape {w_shape}.")
+    if len(vae_shapes(params)[0]) > 1:
+        raise ValueError(f"params must be one endpoint or a batch (one leading axis); got W of shape {w_shape}.")
     act, want = np.asarray(active), w_shape[:-2] + w_shape[-1:]
     if act.dtype != np.bool_ or act.shape != want:
         raise ValueError(

@@ -3,7 +3,8 @@
 The tools of `landscape.tools` (slices, profiles, the string method) know nothing of eq. (5).
 Importing this module (``import landscape`` does) tells them:
 
-- how to read a `VAEParams`: `as_float64_params` (lists and float32 become float64 arrays), and
+- how to read a `VAEParams`: `as_point` (lists and float32 become float64 arrays, and the shapes
+  must fit together), and
   its default filters for `filter_normalized_direction` (Li et al. 2018): W (d, κ) by column
   (column k is latent k's decoder filter), mu and log_sigma (n, κ) by row (one filter per data
   point), b and log γ one filter each;
@@ -15,7 +16,7 @@ from __future__ import annotations
 
 from landscape.core.energy import check_energy_args as check_args
 from landscape.core.energy import energy_objective
-from landscape.core.params import VAEParams, as_float64_params
+from landscape.core.params import VAEParams, as_point
 from landscape.tools.flat import register_objective_check, register_params_type
 
 __all__ = ["VAE_FILTER_AXES", "check_objective_args"]
@@ -33,5 +34,5 @@ def check_objective_args(params, args: tuple) -> None:
     check_args(params, args[0], args[1], args[2] if len(args) == 3 else None)  # `energy`'s checks
 
 
-register_params_type(VAEParams, normalize=as_float64_params, filter_axes=VAE_FILTER_AXES)
+register_params_type(VAEParams, normalize=as_point, filter_axes=VAE_FILTER_AXES)
 register_objective_check(energy_objective, check_objective_args)

@@ -32,8 +32,8 @@ def decoder_signal(W, alpha):
     through z: p_θ(x) is N(b, γI) up to that, the likelihood's "collapsed".
     """
     W = np.asarray(V.check_real_array("W", W), dtype=float)
-    if W.ndim < 2:
-        raise ValueError(f"W must have shape (..., d, kappa), got shape {W.shape}.")
+    if W.ndim < 2 or min(W.shape[-2:]) < 1:
+        raise ValueError(f"W must have shape (..., d, kappa) with d, kappa >= 1, got shape {W.shape}.")
     V.check_finite("W", W)
     alpha = V.check_alpha(alpha)
     zero = np.zeros(())

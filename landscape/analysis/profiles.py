@@ -200,10 +200,10 @@ def energy_profile(X, alpha, start: VAEParams, U, ts, *, gamma=None):
     gamma = V.check_gamma(gamma)
     start = as_float64_params(start)
     kappa = check_params(start, n, d)
-    U = np.asarray(U, dtype=float)
+    U = V.check_real_array("U", U).astype(float)
     if U.shape != (d, kappa):
         raise ValueError(f"U must have the shape of W, (d, kappa) = ({d}, {kappa}); got {U.shape}.")
-    ts = np.asarray(ts, dtype=float)
+    ts = V.check_real_array("ts", ts).astype(float)
     if ts.ndim != 1 or ts.size == 0 or not np.all(np.isfinite(ts)):
         raise ValueError("ts must be a non-empty 1-D array of finite values.")
     g0, L0 = _split(start)
@@ -281,11 +281,11 @@ def barrier_profiles(
     if not directions:
         raise ValueError("directions is empty; pass at least one Direction to probe.")
     num = V.check_size("num", num, 5)
+    max_extensions = V.check_size("max_extensions", max_extensions, 0)
     if t_max is None:
         lam1 = float(data.eigenvalues[0])
         t_max = 4.0 * float(alpha) + np.sqrt(lam1)
-    if not np.isfinite(t_max) or t_max <= 0:
-        raise ValueError(f"t_max must be a finite number > 0, got {t_max!r}.")
+    t_max = V.check_tolerance("t_max", t_max)
     start = collapsed_point(data, kappa)
     g0, L0 = _split(start)
     Xj = jnp.asarray(data.X)

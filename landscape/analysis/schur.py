@@ -287,12 +287,7 @@ def block_inertia(
         kept in the retained Schur complement instead of being eliminated.
     """
     chunk_size = _check_settings(tol, rtol, singular_rtol, chunk_size, max_retained)
-    for name, M in (("A", A), ("B", B), ("D", D)):
-        if np.iscomplexobj(M):
-            raise ValueError(f"{name} must hold real numbers, got a complex array.")
-    A = np.asarray(A, dtype=np.float64)
-    B = np.asarray(B, dtype=np.float64)
-    D = np.asarray(D, dtype=np.float64)
+    A, B, D = (V.check_real_array(name, M).astype(np.float64) for name, M in (("A", A), ("B", B), ("D", D)))
     if A.ndim != 2 or A.shape[0] != A.shape[1]:
         raise ValueError(f"A must be a square (p, p) matrix, got shape {A.shape}.")
     p = A.shape[0]

@@ -7,7 +7,7 @@ Every tool (``python -m landscape.prop1``, ``landscape.prop2``, ``proofs_numeric
 - numbers are checked as they are parsed (`finite_float`, `nonnegative_float`, `positive_float`,
   `float_in`, `int_at_least`, `seed`), and the library's rules on the arguments of a call (κ < d, a data
   set's sizes, a count) by `check_prop1_dataset` and `check_count`, with the library's own rules and
-  messages (`landscape.common.checks`, which imports JAX; tests/test_bad_inputs_cli.py compares the two);
+  messages (`landscape.common.checks`, imported only then: it loads NumPy but not JAX);
   a ``ValueError`` of the library itself becomes that line through `usage_errors`;
 - output paths are probed by opening them for writing (`check_output_path`, `check_output_folder`).
 
@@ -26,8 +26,9 @@ scripts always did, and each file the script will write there is probed as above
 folders just created are removed again.
 
 This module imports neither jax nor numpy (and the ``landscape`` package imports nothing heavy), so that a
-tool refuses a bad argument within a tenth of a second, before it imports JAX (issue 18, item 6): a tool
-imports the library after `ArgumentParser.parse_args` and these checks.
+tool refuses a bad argument within a tenth of a second, before it imports JAX (issue 18, item 6); the rules
+on a data set's sizes load NumPy (a few tenths of a second) and still not JAX. A tool imports the library
+after `ArgumentParser.parse_args` and these checks.
 """
 
 from __future__ import annotations
@@ -305,30 +306,36 @@ def add_dataset_args(p: argparse.ArgumentParser, *, kappa: int) -> None:
     p.add_argument("--seed", type=seed, default=0, help="seed of the data set and the restarts (default 0)")
 
 
+def _problem(check, *args, **kwargs) -> str | None:
+    """The message of the library's ``ValueError`` for these arguments, or None where the check passes."""
+    try:
+        check(*args, **kwargs)
+    except ValueError as err:
+        return str(err)
+    return None
+
+
 def count_problem(name: str, value: int, minimum: int) -> str | None:
-    """`landscape.common.checks.check_size`'s rule and message for an integer from the command line."""
-    return None if value >= minimum else f"{name} must be >= {minimum}, got {value}."
+    """`landscape.common.checks.check_size` on an integer from the command line: its message, or None."""
+    from landscape.common import checks
+
+    return _problem(checks.check_size, name, value, minimum)
 
 
 def prop1_dataset_problem(*, n: int, d: int, kappa: int, alpha: float | None = None) -> str | None:
     """What `prop1_dataset` would refuse in these (parsed) options, in its words, or None.
 
-    The rules and messages of ``check_alpha``, ``check_size`` and ``check_kappa(..., strict_below_d=True)``
-    of `landscape.common.checks`, for numbers that argparse has already made ``int`` and finite ``float``.
+    The library's own checks (``check_alpha``, ``check_size`` and ``check_kappa(..., strict_below_d=True)``
+    of `landscape.common.checks`), which import NumPy but not JAX.
     """
-    if alpha is not None and not alpha >= 0:
-        return f"alpha must be a finite number >= 0 (alpha = 0 is the affine decoder), got {float(alpha)!r}."
-    for problem in (count_problem("n", n, 2), count_problem("d", d, 2)):
-        if problem:
-            return problem
-    if kappa < 1:
-        return f"kappa must be >= 1 (the latent size), got {kappa}."
-    if kappa >= d:
-        return (
-            f"kappa must be < d for a Proposition 1 data set (data on a kappa-dimensional "
-            f"decoder range inside R^d), got kappa = {kappa} with d = {d}; lower kappa or raise d."
-        )
-    return None
+    from landscape.common import checks
+
+    return (
+        (None if alpha is None else _problem(checks.check_alpha, alpha))
+        or count_problem("n", n, 2)
+        or count_problem("d", d, 2)
+        or _problem(checks.check_kappa, kappa, d, strict_below_d=True)
+    )
 
 
 def check_count(parser, name: str, value: int, minimum: int) -> None:

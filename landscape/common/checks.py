@@ -8,14 +8,23 @@ checks (finiteness, signs) run only on concrete inputs: under ``jax.jit`` or
 from __future__ import annotations
 
 import math
+import sys
 
-import jax
 import numpy as np
+
+# JAX is imported only where a check needs it (`check_key`), so that the command-line tools can use
+# these rules before they import JAX (`landscape.cli.args`): a value cannot be a tracer until JAX is loaded.
+
+
+def is_tracer(x) -> bool:
+    """Whether ``x`` is a JAX tracer (a value under ``jit``/``vmap``); False whenever JAX is not loaded."""
+    jax = sys.modules.get("jax")
+    return jax is not None and isinstance(x, jax.core.Tracer)
 
 
 def concrete(x):
     """``np.asarray(x)`` for a concrete value, or ``None`` for a tracer."""
-    if isinstance(x, jax.core.Tracer):
+    if is_tracer(x):
         return None
     return np.asarray(x)
 
@@ -40,6 +49,20 @@ def as_real(x):
     if dtype is not None and dtype != np.bool_ and np.issubdtype(dtype, np.integer):
         return x + 0.0
     return x
+
+
+def leaf_dtype(name: str, leaf, what: str):
+    """The dtype of an array-like pytree leaf, without converting a tracer (which has one).
+
+    Raises ``ValueError`` "{name} must {what}: ..." where NumPy cannot make an array of it.
+    """
+    dtype = getattr(leaf, "dtype", None)
+    if dtype is None:
+        try:
+            dtype = np.asarray(leaf).dtype
+        except (TypeError, ValueError) as err:
+            raise ValueError(f"{name} must {what}: {err}") from None
+    return dtype
 
 
 def _check_number(name, x, hint):
@@ -114,7 +137,7 @@ def check_kappa(kappa, d: int | None = None, *, strict_below_d: bool = False) ->
 
 def check_size(name: str, value, minimum: int) -> int:
     """A count: a Python or NumPy integer in [``minimum``, 2**31); returns it as int (a tracer passes unchecked)."""
-    if isinstance(value, jax.core.Tracer):
+    if is_tracer(value):
         return value
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
         raise ValueError(f"{name} must be an integer >= {minimum}, got {value!r}.")
@@ -148,6 +171,8 @@ def _real_scalar(name: str, value, what: str) -> float:
 def check_key(name: str, key):
     """A JAX PRNG key: a typed scalar key (``jax.random.key(seed)``) or a raw uint32 key of shape (2,)
     (``jax.random.PRNGKey(seed)``); returns it. A tracer is checked on dtype and shape only."""
+    import jax
+
     dtype, shape = getattr(key, "dtype", None), getattr(key, "shape", None)
     if dtype is not None and not isinstance(key, (bool, np.bool_)):
         if jax.dtypes.issubdtype(dtype, jax.dtypes.prng_key) and shape == ():
@@ -181,7 +206,7 @@ def check_tolerance(name: str, value, *, allow_zero: bool = False, below: float 
 
     A tracer (under ``jit``) is returned unchecked.
     """
-    if isinstance(value, jax.core.Tracer):
+    if is_tracer(value):
         return value
     low = ">= 0" if allow_zero else "> 0"
     what = f"a finite number {low}" + ("" if below is None else f" and < {below:g}")
@@ -275,7 +300,7 @@ def with_hint(hint: str, check, *args, **kwargs):
 def check_real_array(name: str, a):
     """``a`` as an array of real numbers (integers or floats; no bool, complex, string or object), else
     ValueError naming ``name``; returns ``np.asarray(a)``, or a tracer as given (its dtype checked)."""
-    if isinstance(a, jax.core.Tracer):
+    if is_tracer(a):
         x = a
     else:
         try:
@@ -330,8 +355,13 @@ def check_std(name: str, value, hint: str = "") -> float | None:
 
 
 def check_sigma2(sigma2) -> float | None:
-    """The pPCA noise variance σ² (γ of eq. 5 at α = 0): a finite scalar > 0 (`check_positive_scalar`)."""
-    return check_positive_scalar("sigma2", sigma2, " It is the noise variance σ² (gamma in eq. 5).")
+    """The pPCA noise variance σ² (γ of eq. 5 at α = 0): a finite scalar in [1e-300, 1e300]
+    (`check_positive_scalar`; beyond, WWᵀ + σ²I and its inverse are not finite float64 numbers)."""
+    hint = " It is the noise variance σ² (gamma in eq. 5)."
+    x = check_positive_scalar("sigma2", sigma2, hint)
+    if x is not None and not 1e-300 <= x <= 1e300:
+        raise ValueError(f"sigma2 must lie in [1e-300, 1e300] (a variance float64 can invert), got {x!r}.{hint}")
+    return x
 
 
 def check_unit_interval(name: str, value) -> float:

@@ -49,6 +49,12 @@ def decoder_params(params: VAEParams) -> DecoderParams:
     for field in ("W", "b", "log_gamma"):
         if not isinstance(getattr(params, field), jax.core.Tracer):
             V.check_real_array(f"params.{field}", getattr(params, field))
+    W_shape, b_shape, g_shape = (np.shape(a) for a in (params.W, params.b, params.log_gamma))
+    if len(W_shape) != 2 or min(W_shape) < 1 or b_shape != W_shape[:1] or g_shape != ():
+        raise ValueError(
+            "params must hold W of shape (d, kappa) with d, kappa >= 1, b of shape (d,) and a scalar log_gamma; "
+            f"got W {W_shape}, b {b_shape}, log_gamma {g_shape}."
+        )
     return DecoderParams(params.W, params.b, params.log_gamma)
 
 

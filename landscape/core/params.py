@@ -7,7 +7,9 @@ from typing import NamedTuple
 import jax
 import numpy as np
 
-__all__ = ["VAEParams", "as_float64_params", "check_params"]
+from landscape.common.checks import leaf_dtype
+
+__all__ = ["VAEParams", "as_float64_params", "as_point", "check_params", "vae_shapes"]
 
 
 class VAEParams(NamedTuple):
@@ -45,12 +47,7 @@ def as_float64_params(params) -> VAEParams:
     if not isinstance(params, VAEParams):
         raise ValueError(f"params must be a landscape.VAEParams, got {type(params).__name__}.")
     for field, a in zip(params._fields, params, strict=True):
-        dtype = getattr(a, "dtype", None)  # a tracer has one; never np.asarray a tracer
-        if dtype is None:
-            try:
-                dtype = np.asarray(a).dtype
-            except (TypeError, ValueError) as err:
-                raise ValueError(f"params.{field} must hold real numbers: {err}") from None
+        dtype = leaf_dtype(f"params.{field}", a, "hold real numbers")
         if np.issubdtype(dtype, np.complexfloating):
             raise ValueError(f"params.{field} must hold real numbers, got a complex array.")
         if dtype == np.bool_:
@@ -86,3 +83,41 @@ def check_params(params, n: int, d: int) -> int:
                 f"params.{field} must have shape {shape} for X of shape ({n}, {d}) and kappa = {kappa}; got {got}."
             )
     return kappa
+
+
+def vae_shapes(params) -> tuple[tuple[int, ...], int, int, int]:
+    """(batch, n, d, κ) of one point or a batch of points (a leading batch shape, e.g. restarts).
+
+    The shapes must fit together: W (…, d, κ), b (…, d), log_gamma (…), mu and log_sigma
+    (…, n, κ), one batch shape …, and n, d, κ ≥ 1; else ``ValueError`` naming the field.
+    """
+    if not isinstance(params, VAEParams):
+        raise ValueError(f"params must be a landscape.VAEParams, got {type(params).__name__}.")
+    W, mu = np.shape(params.W), np.shape(params.mu)
+    if len(W) < 2 or len(mu) < 2:
+        raise ValueError(
+            f"params must hold W of shape (..., d, kappa) and mu of shape (..., n, kappa); got W {W}, mu {mu}."
+        )
+    batch, (d, kappa), n = W[:-2], W[-2:], mu[-2]
+    if min(n, d, kappa) < 1:
+        raise ValueError(f"params must have n, d, kappa >= 1; got W {W} and mu {mu}.")
+    expected = {"b": (*batch, d), "log_gamma": batch, "mu": (*batch, n, kappa), "log_sigma": (*batch, n, kappa)}
+    for field, shape in expected.items():
+        got = np.shape(getattr(params, field))
+        if got != shape:
+            raise ValueError(
+                f"params.{field} must have shape {shape} to fit W of shape {W} and mu of shape {mu}; got {got}."
+            )
+    return batch, n, d, kappa
+
+
+def as_point(params) -> VAEParams:
+    """One point of eq. (5) (no batch axis), as `as_float64_params`, whose shapes fit together (`vae_shapes`).
+
+    The generic tools (`landscape.tools`) read a `VAEParams` this way.
+    """
+    params = as_float64_params(params)
+    batch, *_ = vae_shapes(params)
+    if batch:
+        raise ValueError(f"params must be one point (W of shape (d, kappa)), got a batch of shape {batch}; index it.")
+    return params

@@ -157,6 +157,9 @@ def cvae_statistics(X, Y) -> CVAEStatistics:
     A = XᵀX/n, B = YᵀY/n, C = XᵀY/n (uncentred: the model has no biases), then E = B − CᵀA⁻¹C and its
     eigenvalues θ (see `cvae_statistics_from_moments`). Equal to the paper's D (I − ZᵀZ) Dᵀ of the
     whitened data (``data_preprocessing.calculate_ZDE_CVAE``), without its 1e-9 regulariser.
+
+    The moments are uncentred: A must be non-singular (else ValueError), but Y may be constant; Y = 0
+    gives θ = 0, where Theorem 2 predicts that every latent dimension collapses.
     """
     n, d_x = V.check_data(X, name="X")
     m, d_y = V.check_data(Y, name="Y")

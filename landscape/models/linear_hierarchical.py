@@ -165,7 +165,11 @@ def hvae_statistics_from_moments(A, *, n: int | None = None) -> HVAEStatistics:
 
 
 def hvae_statistics(X) -> HVAEStatistics:
-    """The statistics of Theorem 3 from data X (n, d₀): A = XᵀX/n and θ_i = √λ_i(A)."""
+    """The statistics of Theorem 3 from data X (n, d₀): A = XᵀX/n and θ_i = √λ_i(A).
+
+    The moments are uncentred (the model has no biases), so constant data are valid; data that are all
+    zero give θ = 0, where Theorem 3 predicts that every latent dimension collapses.
+    """
     n, _ = V.check_data(X, name="X")
     x = np.asarray(X, dtype=np.float64)
     return hvae_statistics_from_moments(x.T @ x / n, n=n)

@@ -227,8 +227,8 @@ def optimal_encoder(W, sigma2):
     Returns:
       (V, D): shapes (κ, d) and (κ,), float64; jittable.
     """
-    if np.ndim(W) != 2 or np.shape(W)[1] < 1:
-        raise ValueError(f"W must have shape (d, kappa), kappa >= 1; got {np.shape(W)}.")
+    if np.ndim(W) != 2 or min(np.shape(W)) < 1:
+        raise ValueError(f"W must have shape (d, kappa), d and kappa >= 1; got {np.shape(W)}.")
     V.check_finite("W", W)
     V.check_sigma2(sigma2)
     W, s2 = f64(W), f64(sigma2)
@@ -300,8 +300,7 @@ def linear_vae_init(
       scale: the spread of W, μ and V.
     """
     kappa = V.check_kappa(kappa)
-    if not (np.isfinite(scale) and scale > 0):
-        raise ValueError(f"scale must be a finite number > 0, got {scale!r}.")
+    scale = V.check_tolerance("scale", scale)
     m = data if isinstance(data, DataMoments) else data_moments(data)
     _data_dims(m)
     mean, S = np.asarray(m.mean), np.asarray(m.cov)

@@ -73,8 +73,15 @@ def _check_generic(lam: np.ndarray, sigma2: float, rtol: float, *, name: str = "
                 )
 
 
-def _check_active(active, kappa: int, d: int) -> tuple[int | None, ...]:
-    active = tuple(active)
+def _check_active(active, kappa: int | None, d: int) -> tuple[int | None, ...]:
+    """``active`` as a tuple (one entry per column: None or an eigenvector index); ``kappa`` None: any κ >= 1."""
+    if isinstance(active, (str, bytes)) or not isinstance(active, (list, tuple, np.ndarray)):
+        raise ValueError(
+            f"active must be a list with one entry per column of W (None or an eigenvector index), got {active!r}."
+        )
+    active = tuple(active.tolist() if isinstance(active, np.ndarray) else active)
+    if kappa is None:
+        kappa = max(len(active), 1)
     if len(active) != kappa:
         raise ValueError(f"active must have one entry per column (kappa = {kappa}), got {len(active)} entries.")
     for a in active:
@@ -110,7 +117,7 @@ def ppca_hessian_spectrum(eigenvalues, sigma2, active, n: int) -> np.ndarray:
     V.check_sigma2(sigma2)
     s2 = float(sigma2)
     n = V.check_size("n", n, 1)
-    active = _check_active(active, len(tuple(active)), lam.size)
+    active = _check_active(active, None, lam.size)
     used = [a for a in active if a is not None]
     unused = [i for i in range(lam.size) if i not in used]
     z = len(active) - len(used)
@@ -142,7 +149,7 @@ def ppca_hessian_inertia(eigenvalues, sigma2, active, *, rtol: float = GENERIC_R
     lam = V.check_eigenvalues(eigenvalues, sort=False)
     V.check_sigma2(sigma2)
     s2 = float(sigma2)
-    active = _check_active(active, len(tuple(active)), lam.size)
+    active = _check_active(active, None, lam.size)
     _check_generic(lam, s2, rtol, name="eigenvalues")
     used = [a for a in active if a is not None]
     for a in used:

@@ -41,6 +41,7 @@ import jax
 import jax.numpy as jnp
 
 from landscape.common import checks as V
+from landscape.tools.newton import armijo_backtrack
 
 __all__ = ["ArrowheadNewtonResult", "arrowhead_blocks", "arrowhead_newton_minimize"]
 
@@ -146,22 +147,7 @@ def arrowhead_newton_minimize(
         _, _, A, B, D = arrowhead_blocks(f, g, L, args)
         p_g, p_L = _direction(gg, gL, A, B, D)
         slope = gg @ p_g + jnp.sum(gL * p_L)
-        slack = 64.0 * jnp.finfo(fx.dtype).eps * jnp.abs(fx)
-
-        def accept(t, ft):
-            return jnp.isfinite(ft) & (ft <= fx + 1e-4 * t * slope + slack)
-
-        def ls_cond(c):
-            t, ft, j = c
-            return (j < max_halvings) & ~accept(t, ft)
-
-        def ls_body(c):
-            t, _, j = c
-            t = 0.5 * t
-            return t, fun(g + t * p_g, L + t * p_L), j + 1
-
-        t, ft, _ = jax.lax.while_loop(ls_cond, ls_body, (1.0, fun(g + p_g, L + p_L), 0))
-        ok = accept(t, ft)
+        t, ft, ok = armijo_backtrack(lambda t: fun(g + t * p_g, L + t * p_L), fx, slope, max_halvings)
         g_new = jnp.where(ok, g + t * p_g, g)
         L_new = jnp.where(ok, L + t * p_L, L)
         f_new, grads = value_and_grad(g_new, L_new)

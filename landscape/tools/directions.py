@@ -174,8 +174,11 @@ def segment_direction(params, other):
     return jax.tree_util.tree_map(lambda a, b: b - a, tree, other_tree)
 
 
-def as_flat_direction(name: str, direction, spec: Spec) -> jax.Array:
-    """A direction given as a pytree shaped like params, a flat (P,) vector, or a FilterDirection."""
+def as_flat_direction(name: str, direction, spec: Spec, *, nonzero: bool = False) -> jax.Array:
+    """A direction given as a pytree shaped like params, a flat (P,) vector, or a FilterDirection.
+
+    Finite entries are required; with ``nonzero``, so is a direction that is not identically zero.
+    """
     if isinstance(direction, FilterDirection):
         direction = direction.direction
     P = spec.size
@@ -199,4 +202,6 @@ def as_flat_direction(name: str, direction, spec: Spec) -> jax.Array:
         flat = arr.reshape(P)
     if not np.all(np.isfinite(flat)):
         raise ValueError(f"{name} contains NaN or inf entries.")
+    if nonzero and not np.any(flat):
+        raise ValueError(f"{name} is zero everywhere, so f does not move along it; pass a non-zero direction.")
     return jnp.asarray(flat)

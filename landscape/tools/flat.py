@@ -193,12 +193,7 @@ def _check_callable(f_name: str, f, signature: str = "(params, *args)") -> None:
 
 
 def _check_float_leaf(name: str, leaf, what: str = "a pytree of real float arrays") -> None:
-    dtype = getattr(leaf, "dtype", None)  # a tracer has one; never np.asarray a tracer
-    if dtype is None:
-        try:
-            dtype = np.asarray(leaf).dtype
-        except (TypeError, ValueError) as err:
-            raise ValueError(f"{name} must be {what}: {err}") from None
+    dtype = checks.leaf_dtype(name, leaf, f"be {what}")
     if not np.issubdtype(dtype, np.floating):
         kind = {"b": "bool", "c": "complex", "i": "integer", "u": "integer"}.get(np.dtype(dtype).kind, "non-numeric")
         raise ValueError(

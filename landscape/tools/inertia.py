@@ -63,9 +63,7 @@ def inertia(H, *, tol: float | None = None, rtol: float = DEFAULT_RTOL, eigenvec
       eigenvectors: keep the eigenvectors in the result.
     """
     V.check_zero_tolerance(tol, rtol)
-    if np.iscomplexobj(H):
-        raise ValueError("H must be a real symmetric matrix, got a complex array.")
-    H = np.asarray(H, dtype=np.float64)
+    H = V.check_real_array("H", H).astype(np.float64)
     if H.ndim != 2 or H.shape[0] != H.shape[1]:
         raise ValueError(f"H must be a square matrix, got shape {H.shape}.")
     if not np.all(np.isfinite(H)):

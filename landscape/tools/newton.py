@@ -17,7 +17,7 @@ import jax.numpy as jnp
 from landscape.common import checks as V
 from landscape.tools.flat import check_flat_call
 
-__all__ = ["NewtonResult", "newton_minimize"]
+__all__ = ["NewtonResult", "armijo_backtrack", "newton_minimize"]
 
 
 class NewtonResult(NamedTuple):
@@ -32,6 +32,38 @@ class NewtonResult(NamedTuple):
     grad_norm: jax.Array
     steps: jax.Array
     converged: jax.Array
+
+
+def armijo_backtrack(phi, fx, slope, max_halvings):
+    """Backtracking (Armijo) line search along a descent direction, in `lax` (jits and vmaps).
+
+    Halves t from 1 until φ(t) ≤ f(x) + 1e-4·t·slope + 64·eps·|f(x)| (the slack allows for
+    rounding: near a minimum f changes by less than its ulp), at most ``max_halvings`` times.
+
+    Args:
+      phi: t ↦ f(x + t p), a scalar function of the step length.
+      fx: f(x); slope: the directional derivative ∇f(x)·p (negative for a descent direction).
+      max_halvings: the most halvings.
+
+    Returns:
+      (t, φ(t), ok): the last step tried, its value, and whether it passed the test.
+    """
+    slack = 64.0 * jnp.finfo(fx.dtype).eps * jnp.abs(fx)
+
+    def accept(t, ft):
+        return jnp.isfinite(ft) & (ft <= fx + 1e-4 * t * slope + slack)
+
+    def ls_cond(c):
+        t, ft, j = c
+        return (j < max_halvings) & ~accept(t, ft)
+
+    def ls_body(c):
+        t, _, j = c
+        t = 0.5 * t
+        return t, phi(t), j + 1
+
+    t, ft, _ = jax.lax.while_loop(ls_cond, ls_body, (1.0, phi(1.0), 0))
+    return t, ft, accept(t, ft)
 
 
 def newton_minimize(f, x0, *, gtol: float = 1e-11, max_steps: int = 100, max_halvings: int = 40) -> NewtonResult:
@@ -59,23 +91,7 @@ def newton_minimize(f, x0, *, gtol: float = 1e-11, max_steps: int = 100, max_hal
         floor = jnp.maximum(1e-12 * scale, 1e-300)
         p = -vec @ ((vec.T @ g) / jnp.maximum(jnp.abs(lam), floor))
         slope = g @ p
-        # Armijo, with slack for rounding: near a minimum f changes by less than its ulp.
-        slack = 64.0 * jnp.finfo(fx.dtype).eps * jnp.abs(fx)
-
-        def accept(t, ft):
-            return jnp.isfinite(ft) & (ft <= fx + 1e-4 * t * slope + slack)
-
-        def ls_cond(c):
-            t, ft, j = c
-            return (j < max_halvings) & ~accept(t, ft)
-
-        def ls_body(c):
-            t, _, j = c
-            t = 0.5 * t
-            return t, f(x + t * p), j + 1
-
-        t, ft, j = jax.lax.while_loop(ls_cond, ls_body, (1.0, f(x + p), 0))
-        ok = accept(t, ft)
+        t, ft, ok = armijo_backtrack(lambda t: f(x + t * p), fx, slope, max_halvings)
         x_new = jnp.where(ok, x + t * p, x)
         f_new, g_new = value_and_grad(x_new)
         return x_new, f_new, g_new, k + 1, ~ok

@@ -148,7 +148,7 @@ def profile_1d(
       A `Profile1D`, with the inner gradient norms as evidence.
     """
     tree, spec, x0 = as_tree("params", params)
-    d = as_flat_direction("direction", direction, spec)
+    d = as_flat_direction("direction", direction, spec, nonzero=True)
     ts = check_grid("ts", ts, increasing=True)
     mask = _free_mask(free, spec)
     if not mask.any():
@@ -160,6 +160,11 @@ def profile_1d(
     f0 = check_objective(f, spec, x0, args)
     free_idx = np.nonzero(mask)[0]
     d_fixed = jnp.where(jnp.asarray(mask), 0.0, d)
+    if not np.any(np.asarray(d_fixed)):
+        raise ValueError(
+            "direction is zero on every fixed coordinate (its free part is ignored), so nothing moves; "
+            "pass a direction with a non-zero fixed part."
+        )
     i0 = int(np.argmin(np.abs(ts)))
     order = np.concatenate([np.arange(i0, ts.size), np.arange(i0 - 1, -1, -1)]).astype(int)
     reset = np.zeros(ts.size, dtype=bool)

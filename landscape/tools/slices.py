@@ -115,7 +115,7 @@ def slice_1d(f, params, direction, ts, *, args: tuple = (), description: str = "
       A `Slice1D`. Non-finite energies (outside f's domain) are kept as they come.
     """
     tree, spec, x0 = as_tree("params", params)
-    d = as_flat_direction("direction", direction, spec)
+    d = as_flat_direction("direction", direction, spec, nonzero=True)
     ts = check_grid("ts", ts)
     f0 = check_objective(f, spec, x0, args)
     vals = np.asarray(_slice_1d_kernel(f, spec, x0, d, jnp.asarray(ts), args))
@@ -135,8 +135,8 @@ def slice_2d(f, params, d1, d2, s, t, *, args: tuple = (), description: str = ""
     Directions and arguments as for `slice_1d`. ``energy[i, j]`` is at (s[i], t[j]).
     """
     tree, spec, x0 = as_tree("params", params)
-    v1 = as_flat_direction("d1", d1, spec)
-    v2 = as_flat_direction("d2", d2, spec)
+    v1 = as_flat_direction("d1", d1, spec, nonzero=True)
+    v2 = as_flat_direction("d2", d2, spec, nonzero=True)
     s = check_grid("s", s)
     t = check_grid("t", t)
     f0 = check_objective(f, spec, x0, args)
