@@ -316,6 +316,28 @@ BAD = [
     *rows("categorize", lambda v: CATEGORIZE(gamma=v), [-1.0, 0.0, NAN], "gamma"),
     *rows("ppca_log_likelihood", lambda v: L.ppca_log_likelihood(XG, np.ones((3, 1)), np.zeros(3), v), [1e308, 1e-310], "sigma2"),  # noqa: E501
     *rows("linear_vae_init", lambda v: L.linear_vae_init(XG, 1, scale=v), [True, NAN, 0.0], "scale"),
+    # ------------------------------------------------- the probe's unnamed errors (issue 18, stop 27)
+    *rows("ppca_stationary_points", lambda v: L.ppca_stationary_points(XG, 1, 0.5, rtol=v), [None, 1j, np.ones(2)], "rtol"),  # noqa: E501
+    *rows("ppca_hessian_inertia", lambda v: L.ppca_hessian_inertia([3.0, 2.0, 1.0], 0.5, [0], rtol=v), [None, 1j, "x"], "rtol"),  # noqa: E501
+    ("ppca_hessian_inertia", lambda v: L.ppca_hessian_inertia(v, 0.5, [0]), [0.0, 0.0, 0.0], "eigenvalues"),
+    *rows("linear_vae_init", lambda v: L.linear_vae_init(v, 1), [np.ones((8, 3), bool), XG[:0]], "data"),
+    ("cvae_statistics", lambda v: L.cvae_statistics(v, np.ones((8, 2))), np.full((8, 2), 1e300), "X"),
+    ("hvae_statistics", lambda v: L.hvae_statistics(v), np.full((8, 3), 1e300), "X"),
+    *rows("tail_prediction", lambda v: L.tail_prediction(X, A, U, v), [[1j], ["x"], [], [True]], "ts"),
+    *rows("collapsed_slices", lambda v: L.collapsed_slices(X, A, 1, v, [0.0]), [[1j], ["x"], [True]], "s"),
+    ("collapsed_slices", lambda v: L.collapsed_slices(X, A, v, [0.0], [0.0]), None, "kappa"),
+    *rows("barrier_profiles", lambda v: L.barrier_profiles(X, v, 1, DIRS), [1e308], "alpha"),
+    *rows("prop1_path", lambda v: L.prop1_path(DS, alpha=v, images=5, num=9, max_iter=5), [1e308], "alpha"),
+    *rows("collapsed_likelihood_evidence", lambda v: L.collapsed_likelihood_evidence(X, v, 1), [1e308], "alpha"),
+    *rows("spectrum", lambda v: L.spectrum(v, X, A), [P._replace(W=np.full((3, 1), 1e300))], "params"),
+    *rows("certify", lambda v: L.certify(F, v, (X, A)), [P._replace(W=np.full((3, 1), 1e300))], "params"),
+    *rows("segment_direction", lambda v: L.segment_direction(P0, v), [P._replace(b=np.zeros(2))], "other"),
+    *rows("energy_profile", lambda v: L.energy_profile(X, A, v, U, [0.0]), [None, P._replace(b=np.zeros(2))], "start"),
+    *rows("minimum_energy_path", lambda v: L.minimum_energy_path(quad, np.zeros(2), np.ones(2), ptol=v), [1e307], "ptol"),  # noqa: E501
+    *rows("minimum_energy_path", lambda v: L.minimum_energy_path(quad, v, np.ones(2)), [np.full(2, 1e300)], "start"),
+    *rows("multistart", lambda v: multistart(args=v), [None, -1, (X, A, X, A)], "args"),
+    *rows("gauss_newton_operator", lambda v: L.gauss_newton_operator(residual, P, v), [(), (X, A, X, A)], "args"),
+    *rows("block_shares", lambda v: L.block_shares(P, v), [P._replace(W=np.asarray(P.W)[..., None])], "vector"),
 ]
 
 

@@ -80,7 +80,11 @@ def kl_per_dim(mu, log_sigma) -> np.ndarray:
 
 
 def active_dims(params: VAEParams, *, eps: float = 0.01, delta: float = 0.01) -> np.ndarray:
-    """Boolean (…, κ): dimension k is active unless KL_ik < ε for ≥ (1 − δ) of the points."""
+    """Boolean (…, κ): dimension k is active unless KL_ik < ε for ≥ (1 − δ) of the points.
+
+    A point whose μ or σ is NaN has no KL below ε, so its dimensions count as active; a failed
+    (non-finite) restart is told apart by its status, never by this count (`categorize`).
+    """
     V.check_tolerance("eps", eps)
     V.check_tolerance("delta", delta, allow_zero=True, below=1)
     if not isinstance(params, VAEParams):

@@ -55,7 +55,11 @@ _BURST = 4  # Newton steps between convergence tests in `optimal_phi`
 def check_problem(X, alpha, kappa=None):
     """(n, d, κ, γ̄) after checking X (2-D, finite, not constant), α ≥ 0 and κ ∈ {1, 2}."""
     n, d = V.check_data(X)
-    V.check_alpha(alpha)
+    a = V.concrete(V.check_alpha(alpha))
+    if a is not None and float(a) > 1e150:
+        raise ValueError(
+            f"alpha must be <= 1e150 for the exact likelihood (alpha² enters its closed forms), got {alpha!r}."
+        )
     gbar = V.check_not_constant(X)
     k = None if kappa is None else check_likelihood_kappa(kappa)
     return n, d, k, float(gbar)

@@ -255,6 +255,10 @@ def _profile_grid(alpha, gbar, num, t_min, t_max):
     scale = float(alpha) if alpha > 0 else 0.1 * math.sqrt(gbar)
     lo = scale / 10.0 if t_min is None else V.check_positive("t_min", t_min)
     hi = 4.0 * scale if t_max is None else V.check_positive("t_max", t_max)
+    if not np.isfinite(hi):
+        raise ValueError(
+            f"alpha = {float(alpha)!r} is too large for the default t_max = 4·alpha (it overflows); pass t_max."
+        )
     if not hi > lo:
         raise ValueError(f"t_max ({hi!r}) must be larger than t_min ({lo!r}).")
     return np.concatenate([[0.0], np.geomspace(lo, hi, num)])

@@ -15,6 +15,7 @@ import numpy as np
 
 from landscape.analysis.elbo_gap import check_problem, phi_batch
 from landscape.analysis.likelihood_tail import collapsed_theta
+from landscape.common import checks as V
 from landscape.common.results import Result
 from landscape.core.collapsed import collapsed_point, data_covariance
 from landscape.core.energy import energy_objective
@@ -54,9 +55,9 @@ def collapsed_slices(X, alpha, kappa: int, s, t, *, U=None) -> SlicePair:
     `optimal_phi` at every grid point (also returned with φ at the prior, the cheaper and
     cruder picture).
     """
-    n, d, kappa, gbar = check_problem(X, alpha, kappa)
-    s = np.asarray(s, dtype=float)
-    t = np.asarray(t, dtype=float)
+    n, d, kappa, gbar = check_problem(X, alpha, V.check_kappa(kappa))
+    s = V.check_real_array("s", s).astype(float)
+    t = V.check_real_array("t", t).astype(float)
     for name, g in (("s", s), ("t", t)):
         if g.ndim != 1 or g.size == 0 or not np.all(np.isfinite(g)):
             raise ValueError(f"{name} must be a non-empty 1-D array of finite values.")

@@ -86,9 +86,9 @@ def tail_prediction(X, alpha, U, ts) -> np.ndarray:
     u_svd, sv, _ = np.linalg.svd(U, full_matrices=False)
     if sv.size > 1 and sv[1] > 1e-12 * sv[0]:
         raise ValueError("U must have rank one (U = u vᵀ) for the closed-form prediction; got a rank-two U.")
-    ts = np.asarray(ts, dtype=float)
-    if ts.ndim != 1 or not np.all(np.isfinite(ts)):
-        raise ValueError("ts must be a 1-D array of finite values.")
+    ts = V.check_real_array("ts", ts).astype(float)
+    if ts.ndim != 1 or ts.size == 0 or not np.all(np.isfinite(ts)):
+        raise ValueError(f"ts must be a non-empty 1-D array of finite values, got shape {ts.shape}.")
     ut = sv[0] * u_svd[:, 0]
     M = np.eye(d) - data_covariance(X) / gbar
     out = np.empty(ts.size)

@@ -198,8 +198,11 @@ def energy_profile(X, alpha, start: VAEParams, U, ts, *, gamma=None):
     n, d = X.shape
     alpha = V.check_alpha(alpha)
     gamma = V.check_gamma(gamma)
-    start = as_float64_params(start)
-    kappa = check_params(start, n, d)
+    try:
+        start = as_float64_params(start)
+        kappa = check_params(start, n, d)
+    except ValueError as err:
+        raise ValueError(f"start: {err}") from None
     U = V.check_real_array("U", U).astype(float)
     if U.shape != (d, kappa):
         raise ValueError(f"U must have the shape of W, (d, kappa) = ({d}, {kappa}); got {U.shape}.")
@@ -243,6 +246,17 @@ def profile_grid(alpha: float, t_max: float, num: int) -> np.ndarray:
     return t_max * (np.arange(num) / (num - 1)) ** 2
 
 
+def default_t_max(alpha: float, lam1: float) -> float:
+    """The profiles' default range, t_max = 4α + √λ_1 (λ_1 the top eigenvalue of S), which must be finite."""
+    t_max = 4.0 * float(alpha) + float(np.sqrt(lam1))
+    if not np.isfinite(t_max):
+        raise ValueError(
+            f"alpha = {float(alpha)!r} is too large for the profiles' default range t_max = 4·alpha + √λ_1, "
+            "which overflows float64; pass a finite t_max where the function takes one, or rescale the data."
+        )
+    return t_max
+
+
 def _first_fall(rel, tol):
     below = np.nonzero(~np.isfinite(rel) | (rel < -tol))[0]
     return int(below[0]) if below.size else None
@@ -283,8 +297,7 @@ def barrier_profiles(
     num = V.check_size("num", num, 5)
     max_extensions = V.check_size("max_extensions", max_extensions, 0)
     if t_max is None:
-        lam1 = float(data.eigenvalues[0])
-        t_max = 4.0 * float(alpha) + np.sqrt(lam1)
+        t_max = default_t_max(alpha, float(data.eigenvalues[0]))
     t_max = V.check_tolerance("t_max", t_max)
     start = collapsed_point(data, kappa)
     g0, L0 = _split(start)

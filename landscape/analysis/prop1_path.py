@@ -16,7 +16,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from landscape.analysis import eq5_bindings  # noqa: F401  (registers eq. (5) with the path tools)
-from landscape.analysis.profiles import affine_descent_directions, profile_grid
+from landscape.analysis.profiles import affine_descent_directions, default_t_max, profile_grid
 from landscape.common import checks as V
 from landscape.core.collapsed import collapsed_point
 from landscape.core.datasets import Prop1Dataset
@@ -143,7 +143,7 @@ def prop1_path(
         raise ValueError("the data are isotropic: no affine-descent direction to start the string along.")
     W_star = np.asarray(data.witness.W)
     lam1 = float(np.max([dr.eigenvalue for dr in dirs]))
-    t_max = 4.0 * alpha + math.sqrt(lam1)
+    t_max = default_t_max(alpha, lam1)
     free = VAEParams(W=False, b=True, log_gamma=True, mu=True, log_sigma=True)
     tol = 1e-12 * max(1.0, abs(e_c))
     best, direction_of = None, {}

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 from jax.flatten_util import ravel_pytree
 
 from landscape.core.energy import check_energy_args, energy_objective
@@ -64,4 +65,10 @@ def spectrum(
       rtol: relative tolerance used when ``tol`` is None (default 1e-8).
       eigenvectors: also return the eigenvectors (columns, ravel_pytree order).
     """
-    return inertia(hessian(params, X, alpha, gamma=gamma), tol=tol, rtol=rtol, eigenvectors=eigenvectors)
+    H = hessian(params, X, alpha, gamma=gamma)
+    if not np.all(np.isfinite(np.asarray(H))):
+        raise ValueError(
+            "the Hessian at params has NaN or inf entries: params (or X, alpha) lie outside the float64 domain "
+            "of eq. (5) (e.g. an entry near 1e300 overflows); the spectrum is undefined there."
+        )
+    return inertia(H, tol=tol, rtol=rtol, eigenvectors=eigenvectors)

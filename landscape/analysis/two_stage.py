@@ -58,7 +58,8 @@ class TwoStageFit:
     ``likelihood_unbounded`` / ``elbo_unbounded``: some end point is reconstructing (γ → 0 with
     the objective below every converged value), so neither optimum exists and the deficit is
     between the best *stationary* points only. ``ppca_max_log_p``: at α = 0 (κ < d), the
-    closed-form pPCA maximum of Σ log p (`landscape.ppca_mle`), the oracle both should reach.
+    closed-form pPCA maximum of Σ log p (`landscape.ppca_mle`), the oracle both should reach; None
+    where it does not exist (data of rank ≤ κ: σ²_ML = 0 and the likelihood is unbounded).
     """
 
     method: str
@@ -121,6 +122,16 @@ class TwoStageFit:
         if comparison:
             out["comparison"] = self.comparison.to_dict()
         return to_jsonable(out)
+
+
+def _ppca_max_log_p(X, kappa: int) -> float | None:
+    """The closed-form pPCA maximum of Σ log p at α = 0, or None where the likelihood is unbounded."""
+    try:
+        return float(ppca_mle(X, kappa).log_likelihood)
+    except ValueError as err:  # ppca_mle refuses exactly this case, with its own rank test
+        if "rank <= kappa" in str(err):
+            return None
+        raise
 
 
 def two_stage_fit(
@@ -199,7 +210,7 @@ def two_stage_fit(
         log_p_deficit_per_point=None if deficit is None else deficit / n,
         likelihood_unbounded=bool(np.any(cat_l == "reconstructing")),
         elbo_unbounded=bool(np.any(cat_e == "reconstructing")),
-        ppca_max_log_p=float(ppca_mle(X, kappa).log_likelihood) if float(alpha) == 0 and kappa < d else None,
+        ppca_max_log_p=_ppca_max_log_p(X, kappa) if float(alpha) == 0 and kappa < d else None,
         phi_converged=c.phi_converged_likelihood,
         comparison=c,
         config=dict(c.config) | {"method": LIBI_LABEL},

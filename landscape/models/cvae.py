@@ -171,7 +171,14 @@ def cvae_statistics(X, Y) -> CVAEStatistics:
             f"X has n = {n} rows but d_x = {d_x} columns: E[x xᵀ] is singular and y cannot be regressed on x; "
             f"use n >= d_x data points."
         )
-    return cvae_statistics_from_moments(x.T @ x / n, y.T @ y / n, x.T @ y / n, n=n)
+    with np.errstate(over="ignore", invalid="ignore"):  # an overflow is refused just below
+        moments = (x.T @ x / n, y.T @ y / n, x.T @ y / n)
+    for name, M in (("X", moments[0]), ("Y", moments[1]), ("X and Y", moments[2])):
+        if not np.all(np.isfinite(M)):
+            raise ValueError(
+                f"{name}: the second moment overflows float64 (entries up to 1e154 only); rescale the data."
+            )
+    return cvae_statistics_from_moments(*moments, n=n)
 
 
 # ------------------------------------------------------------------ loss

@@ -172,7 +172,11 @@ def hvae_statistics(X) -> HVAEStatistics:
     """
     n, _ = V.check_data(X, name="X")
     x = np.asarray(X, dtype=np.float64)
-    return hvae_statistics_from_moments(x.T @ x / n, n=n)
+    with np.errstate(over="ignore", invalid="ignore"):  # an overflow is refused just below
+        A = x.T @ x / n
+    if not np.all(np.isfinite(A)):
+        raise ValueError("X: the second moment X^T X / n overflows float64 (entries up to 1e154 only); rescale X.")
+    return hvae_statistics_from_moments(A, n=n)
 
 
 # ------------------------------------------------------------------ loss

@@ -85,9 +85,9 @@ class DataMoments(NamedTuple):
     cov: Any
 
 
-def data_moments(X) -> DataMoments:
+def data_moments(X, *, name: str = "X") -> DataMoments:
     """(n, x̄, S with 1/n) of data X (n, d), in float64, for `linear_vae_elbo` and `linear_vae_objective`."""
-    n, d = V.check_data(X)
+    n, d = V.check_data(X, name=name)
     x = np.asarray(X, dtype=np.float64)
     return DataMoments(n=jnp.asarray(float(n)), mean=jnp.asarray(x.mean(axis=0)), cov=jnp.asarray(data_covariance(x)))
 
@@ -301,7 +301,7 @@ def linear_vae_init(
     """
     kappa = V.check_kappa(kappa)
     scale = V.check_tolerance("scale", scale)
-    m = data if isinstance(data, DataMoments) else data_moments(data)
+    m = data if isinstance(data, DataMoments) else data_moments(data, name="data")
     _data_dims(m)
     mean, S = np.asarray(m.mean), np.asarray(m.cov)
     d = mean.size

@@ -52,8 +52,7 @@ GENERIC_RTOL = 1e-8
 
 def _check_generic(lam: np.ndarray, sigma2: float, rtol: float, *, name: str = "X") -> None:
     """λ_j ≠ σ² for every j, and no eigenvalue above σ² repeated, both to rtol · max(λ_1, σ²)."""
-    if not (np.isfinite(rtol) and rtol >= 0):
-        raise ValueError(f"rtol must be a finite number >= 0, got {rtol!r}.")
+    rtol = V.check_tolerance("rtol", rtol, allow_zero=True, below=1)
     scale = max(float(lam[0]), float(sigma2))
     tol = rtol * scale
     for j in np.flatnonzero(np.abs(lam - sigma2) <= tol):
@@ -154,7 +153,10 @@ def ppca_hessian_inertia(eigenvalues, sigma2, active, *, rtol: float = GENERIC_R
     used = [a for a in active if a is not None]
     for a in used:
         if lam[a] < s2:
-            raise ValueError(f"active uses eigenvector {a} with lambda = {lam[a]:.6g} < sigma2 = {s2:.6g}.")
+            raise ValueError(
+                f"active uses eigenvector {a}, whose eigenvalue eigenvalues[{a}] = {lam[a]:.6g} is below "
+                f"sigma2 = {s2:.6g}: no stationary point uses it."
+            )
     unused = [i for i in range(lam.size) if i not in used]
     z = len(active) - len(used)
     neg = z * sum(lam[i] > s2 for i in unused) + sum(lam[i] > lam[a] for a in used for i in unused)
@@ -348,7 +350,7 @@ def ppca_stationary_points(
     x = np.asarray(X, dtype=np.float64)
     lam, U = eig_desc(data_covariance(x))
     s2 = float(sigma2)
-    _check_generic(lam, s2, float(rtol), name="X")
+    _check_generic(lam, s2, rtol, name="X")
     eligible = [j for j in range(d) if lam[j] > s2]
     kmax = min(kappa, len(eligible))
     count = sum(math.comb(len(eligible), k) for k in range(kmax + 1))

@@ -41,6 +41,10 @@ def block_shares(params, vector) -> dict:
         checks.check_real_array("vector", leaf)
     flat, unravel = ravel_pytree(params)
     if not isinstance(vector, (np.ndarray, jax.Array)) or np.ndim(vector) != 1:
+        shapes = [np.shape(a) for a in jax.tree_util.tree_leaves(vector)]
+        want = [np.shape(a) for a in jax.tree_util.tree_leaves(params)]
+        if shapes != want:
+            raise ValueError(f"vector must be flat or a pytree shaped like params (leaf shapes {want}); got {shapes}.")
         vector = ravel_pytree(vector)[0]
     vector = np.asarray(vector, dtype=float)
     if vector.shape != flat.shape:

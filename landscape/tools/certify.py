@@ -28,6 +28,7 @@ inertia count (for eq. (5), the Haynsworth count of `landscape.schur`, passed by
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from functools import partial
 
@@ -216,11 +217,18 @@ def certify(
     value = float(f(params, *args))
     grad = jax.grad(f)(params, *args)
     g = ravel_pytree(grad)[0]
+    if not (math.isfinite(value) and np.all(np.isfinite(np.asarray(g)))):
+        raise ValueError(
+            f"f(params) = {value!r} or its gradient is not finite: params lie outside f's float64 domain "
+            "(e.g. an entry near 1e300 overflows), where nothing can be certified."
+        )
     slice_tol = 1e-12 * max(1.0, abs(value)) if slice_tol is None else float(slice_tol)
     common = (gtol, flat_rtol, slice_radius, slice_tol)
     if exact_inertia is not None:
         return _at_scale(f, params, args, value, grad, exact_inertia, operator, max_modes, lanczos_steps, seed, common)
     H = dense_hessian(f, params, args) if operator is None else to_dense(operator)
+    if not np.all(np.isfinite(np.asarray(H))):
+        raise ValueError("the Hessian of f at params has NaN or inf entries: params lie outside f's float64 domain.")
     spec = inertia(H, tol=tol, rtol=rtol, eigenvectors=True)
     lam, V = spec.eigenvalues, spec.eigenvectors
     Hn = np.asarray(H)

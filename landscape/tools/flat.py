@@ -43,6 +43,7 @@ __all__ = [
     "flat_fn",
     "register_params_type",
     "register_objective_check",
+    "check_signature",
     "params_type",
     "objective_check",
 ]
@@ -129,7 +130,12 @@ def as_tree(name: str, tree):
     """``tree`` with float64 leaves, its spec and flat vector; ValueError if it is not usable."""
     info = params_type(tree)
     if info is not None and info.normalize is not None:
-        tree = info.normalize(tree)
+        try:
+            tree = info.normalize(tree)
+        except ValueError as err:  # the type's own check speaks of "params"; say which argument it was
+            if name == "params":
+                raise
+            raise ValueError(f"{name}: {err}") from None
     leaves, treedef = jax.tree_util.tree_flatten(tree)
     if not leaves:
         raise ValueError(f"{name} has no array leaves; pass a pytree of float arrays (e.g. a landscape.VAEParams).")
@@ -169,8 +175,8 @@ def _value_kernel(f, spec, x, args):
     return f(unravel(spec, x), *args)
 
 
-def check_objective(f, spec, flat, args) -> float:
-    """f must be callable and return a finite scalar at the point ``flat``; returns that value."""
+def check_objective(f, spec, flat, args, *, name: str = "params") -> float:
+    """f must be callable and return a finite scalar at the point ``flat`` (the argument ``name``); returns it."""
     if not callable(f):
         raise ValueError(f"f must be a callable f(params, *args) returning a scalar, got {type(f).__name__}.")
     if not isinstance(args, tuple):
@@ -183,7 +189,7 @@ def check_objective(f, spec, flat, args) -> float:
         raise ValueError(f"f must return a scalar, got an array of shape {np.shape(value)}.")
     value = float(value)
     if not math.isfinite(value):
-        raise ValueError(f"f(params) = {value}: the objective must be finite at the base point.")
+        raise ValueError(f"f({name}) = {value}: the objective must be finite at {name}.")
     return value
 
 
@@ -223,7 +229,21 @@ def check_call(f, params, args, *, f_name: str = "f", name: str = "params"):
     check = objective_check(f)
     if check is not None:  # the objective's own checks of params and args (eq. (5): of X, alpha, gamma)
         check(params, args)
+    else:
+        check_signature(f, params, args, f_name=f_name)
     return params, args
+
+
+def check_signature(f, params, args: tuple, *, f_name: str = "f"):
+    """``f(params, *args)`` traced once (``jax.eval_shape``, nothing runs); a TypeError there (a wrong
+    number of ``args``, say) becomes a ValueError naming ``args``. Returns the output's shape-dtype."""
+    try:
+        return jax.eval_shape(lambda p, a: f(p, *a), params, args)
+    except TypeError as err:
+        raise ValueError(
+            f"{f_name}(params, *args) cannot be called with args of length {len(args)}: {err}. "
+            f"Pass args=(...) with the extra arguments {f_name} takes after params."
+        ) from None
 
 
 def check_flat_call(f, x0, *, name: str = "x0"):

@@ -30,6 +30,7 @@ from landscape.common.status import CONVERGED, best_index
 from landscape.tools import engine
 from landscape.tools.descent import descend, finish, polish
 from landscape.tools.engine import NEWTON_MAX_P, end_status
+from landscape.tools.flat import check_signature
 
 __all__ = ["MultiStartResult", "multistart", "descend", "polish", "finish", "end_status", "NEWTON_MAX_P"]
 
@@ -176,12 +177,14 @@ def multistart(
         raise ValueError(f"init must be a callable init(key) -> params, got {type(init).__name__}.")
     restarts = V.check_size("restarts", restarts, 1)
     seed = V.check_seed("seed", seed)
+    if not isinstance(args, (tuple, list)):
+        raise ValueError(f"args must be a tuple of the extra arguments of f, got {type(args).__name__}.")
     args = tuple(args)
     probe = jax.eval_shape(init, jax.random.key(0))
     size = sum(int(np.prod(a.shape)) for a in jax.tree.leaves(probe))
     if size == 0:
         raise ValueError("init(key) returned no parameters.")
-    value = jax.eval_shape(lambda p: f(p, *args), probe)
+    value = check_signature(f, probe, args)
     if value.shape != ():
         raise ValueError(f"f(params, *args) must return a scalar, got shape {value.shape}.")
     if polish in engine.POLISH and polish_steps is None:

@@ -300,6 +300,10 @@ def minimum_energy_path(
     gtol = V.check_positive("gtol", gtol)
     rtol = V.check_positive("rtol", rtol)
     if switch_tol is None:
+        if not math.isfinite(100.0 * ptol):
+            raise ValueError(
+                f"ptol = {ptol!r} is too large: the default switch_tol = 100·ptol overflows; pass switch_tol."
+            )
         switch_tol = 100.0 * ptol
     switch_tol = V.check_positive("switch_tol", switch_tol)
     if climb_after is None:
@@ -309,8 +313,8 @@ def minimum_energy_path(
         connect_step = V.check_positive("connect_step", connect_step)
     if float(jnp.linalg.norm(x_end - x_start)) == 0.0:
         raise ValueError("start and end are the same point; a path needs two distinct end points.")
-    e_start = check_objective(f, spec, x_start, args)
-    e_end = check_objective(f, spec, x_end, args)
+    e_start = check_objective(f, spec, x_start, args, name="start")
+    e_end = check_objective(f, spec, x_end, args, name="end")
     x = _initial_string("init", init, spec, x_start, x_end, images, f, args)
     blocks = -(-max_iter // hessian_every)
     x, k, it, metric, _, bad, lam_max = string_kernel(
