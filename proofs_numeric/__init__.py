@@ -25,4 +25,5 @@ MODULES = (
     "lucas_curvature",
     "elbo_equals_likelihood",
     "deep_collapsed_point",
+    "sphere_leading_order",
 )
