@@ -305,7 +305,7 @@ def test_bad_input_raises_value_error(quad):
         paths.minimum_energy_path(f, s, e, args=args, init=np.stack([e, e]))
     with pytest.raises(ValueError, match="f must return a scalar"):
         paths.slice_1d(lambda p: p, s, e, [0.0, 1.0])
-    with pytest.raises(ValueError, match="must be finite at the base point"):
+    with pytest.raises(ValueError, match="must be finite at params"):
         paths.slice_1d(lambda p: jnp.log(p[0]), s, e, [0.0, 1.0])
     with pytest.raises(ValueError, match="flat vector of length P = 7"):
         paths.slice_1d(_quadratic, p0, np.ones(5), [0.0], args=(A,))
