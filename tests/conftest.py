@@ -1,10 +1,3 @@
-import os
-
-# Under pytest-xdist (two workers on two cores) each worker runs XLA single-threaded: XLA:CPU's
-# spinning thread pools would otherwise burn each other's cores. Set before JAX is imported.
-if "PYTEST_XDIST_WORKER" in os.environ:
-    os.environ.setdefault("XLA_FLAGS", "--xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1")
-
 import numpy as np
 import pytest
 from hypothesis import HealthCheck, settings
