@@ -40,7 +40,12 @@ def build_parser() -> ArgumentParser:
     p.add_argument(
         "--steps", type=int_at_least(0), default=4000, help="Adam steps per restart of the search (default 4000)"
     )
-    add_output_args(p, plot="save the profiles and spectra as a PNG")
+    p.add_argument(
+        "--no-sphere",
+        action="store_true",
+        help="skip the minimisation of the reduced energy on spheres ‖W‖_F = r (the 'sphere' section and its check)",
+    )
+    add_output_args(p, plot="save the profiles, spectra and sphere minima as a PNG")
     return p
 
 
@@ -54,7 +59,7 @@ def main(argv=None) -> int:
 
     try:
         data = landscape.prop1_dataset(args.alpha, n=args.n, d=args.d, kappa=args.kappa, seed=args.seed)
-        cert = landscape.certify_prop1(data, n_random_directions=args.random_directions)
+        cert = landscape.certify_prop1(data, n_random_directions=args.random_directions, sphere=not args.no_sphere)
         found = None
         if args.restarts:
             found = landscape.search(

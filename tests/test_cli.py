@@ -24,6 +24,12 @@ REQUIRED = [
     "affine.n_negative",
     "affine.min_eigenvalue",
     "reconstruction.slope",
+    "collapsed.sphere.radii",
+    "collapsed.sphere.min_excess",
+    "collapsed.sphere.r_star",
+    "collapsed.sphere.barrier_lower",
+    "collapsed.sphere.barrier_mep",
+    "collapsed.sphere.barrier_profile",
     "verdict",
     "versions",
 ]
@@ -51,6 +57,14 @@ def test_prop1_cli_alpha_01_holds_and_writes_json_and_plot(tmp_path, capsys):
     assert set(data["versions"]) >= {"landscape", "jax", "jaxlib"}
     assert data["config"]["dataset"]["seed"] == 0
     assert png.stat().st_size > 10_000 and png.read_bytes()[:4] == b"\x89PNG"
+    # the sphere section: m(r) > 0 up to the profile's barrier, r* beyond it, lower bound ≤ the profile's barrier
+    assert "Spheres ‖W‖_F = r" in out and "barrier bracket" in out
+    sph = data["collapsed"]["sphere"]
+    assert data["checks"]["sphere_positive_to_barrier"] and sph["holds"]
+    t_b = data["collapsed"]["barrier_t"]
+    m = dict(zip(sph["radii"], sph["min_excess"], strict=True))
+    assert all(v > 0 for r, v in m.items() if r <= t_b) and sph["r_star"] > t_b
+    assert 0 < sph["barrier_lower"] <= sph["barrier_profile"] == data["collapsed"]["barrier_height"]
 
 
 def test_prop1_cli_alpha_0_fails_and_shows_the_saddle(tmp_path, capsys):
@@ -62,6 +76,9 @@ def test_prop1_cli_alpha_0_fails_and_shows_the_saddle(tmp_path, capsys):
     assert data["verdict"] == "fails"
     assert data["collapsed"]["n_negative"] == data["collapsed"]["n_negative_predicted"] == 1
     assert data["collapsed"]["min_eigenvalue"] < 0
+    sph = data["collapsed"]["sphere"]  # the negative control: m(r) < 0 on every sphere
+    assert all(v < 0 for v in sph["min_excess"]) and sph["r_star"] == sph["radii"][0] and not sph["holds"]
+    assert not data["checks"]["sphere_positive_to_barrier"]
 
 
 def test_same_seed_same_json(tmp_path):
@@ -71,6 +88,7 @@ def test_same_seed_same_json(tmp_path):
     da, db = json.loads(a.read_text()), json.loads(b.read_text())
     for d in (da, db):
         d.pop("seconds")
+        d["collapsed"]["sphere"].pop("seconds")
         d.pop("command")  # names the output file
     assert da == db
 

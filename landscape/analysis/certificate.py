@@ -27,6 +27,7 @@ import numpy as np
 from landscape.analysis.collapsed_curvature import ExtremeSpectrum, collapsed_curvature, n_parameters
 from landscape.analysis.profiles import Profile, affine_descent_directions, barrier_profiles, random_directions
 from landscape.analysis.spectrum import Spectrum, grad_norm
+from landscape.analysis.sphere import UNDERFLOW_T, default_radii, sphere_certificate
 from landscape.common import checks as V
 from landscape.common.results import Result
 from landscape.core.collapsed import (
@@ -257,6 +258,8 @@ class Prop1Certificate:
         energy formula, the analytic spectra, and the α = 0 saddle's index.
       verdict: "holds" if every check holds (α > 0 is one of them), else "fails".
       config: the settings used; seconds: wall time of the certificate.
+      sphere: the `SphereCertificate` at the data set's α (m(r) on spheres, issue 19) with the
+        profile's barrier as its upper bound, or None (``sphere=False``).
     """
 
     data: Prop1Dataset
@@ -270,18 +273,22 @@ class Prop1Certificate:
     verdict: str
     config: dict
     seconds: float
+    sphere: object = None
 
     @property
     def holds(self) -> bool:
         return self.verdict == "holds"
 
     def to_dict(self, arrays: bool = True) -> dict:
+        collapsed = self.collapsed.to_dict(arrays)
+        if self.sphere is not None:
+            collapsed["sphere"] = self.sphere.to_dict(arrays)
         return {
             **self.data.config(),
             "config": self.config,
             "gamma_bar": self.gamma_bar,
             "eigenvalues_S": self.eigenvalues.tolist(),
-            "collapsed": self.collapsed.to_dict(arrays),
+            "collapsed": collapsed,
             "affine": self.affine.to_dict(arrays),
             "reconstruction": self.reconstruction.to_dict(),
             "checks": self.checks,
@@ -309,6 +316,7 @@ def certify_prop1(
     grad_tol: float = 1e-10,
     spectrum_rtol: float = 1e-8,
     path_t=None,
+    sphere: bool = False,
 ) -> Prop1Certificate:
     """Check both halves of Proposition 1 on a data set from `prop1_dataset`.
 
@@ -320,6 +328,11 @@ def certify_prop1(
         errors scale like 1/γ̄).
       spectrum_rtol: |λ| ≤ spectrum_rtol · max|λ| counts as a zero eigenvalue.
       path_t: t values of the reconstructing path (default 10⁰ … 10⁻⁸, half-decade steps).
+      sphere: also minimise the reduced energy on spheres ‖W‖_F = r (`sphere_certificate`; off by
+        default in the library, as it adds ~5–15 s at n = 20; on in ``python -m landscape.prop1``), on
+        12 radii log-spaced from α√d/30 to twice the profile barrier's location t_b (α > 0;
+        for α = 0 its default radii); the verdict then requires m(r) > 0 at every radius ≤ t_b
+        ("sphere_positive_to_barrier").
 
     Returns:
       A `Prop1Certificate`; ``verdict`` is "holds" only if α > 0, the gradient is
@@ -357,6 +370,7 @@ def certify_prop1(
     affine = collapsed if alpha == 0 else _in_user_units(affine, units, user.data, kappa, 0.0)
     data = user
     path = reconstruction_path(data, path_t)
+    sph = _sphere(user, collapsed) if sphere else None
 
     inner_ok = collapsed.evidence_grad_norm <= 1e-8 * max(1.0, abs(collapsed.energy))  # relative, as grad_tol
     checks = {
@@ -368,6 +382,11 @@ def certify_prop1(
         "profiles_converged": inner_ok,
         "reconstruction_unbounded": path.unbounded,
     }
+    if sph is not None:
+        upto = sph.radii <= collapsed.barrier_t * (1 + 1e-12)
+        checks["sphere_positive_to_barrier"] = bool(
+            alpha > 0 and upto.any() and np.all(sph.min_excess[upto] > 0) and sph.solved[upto].all()
+        )
     diagnostics = {
         "energy_matches_formula": abs(collapsed.energy - collapsed.energy_formula)
         <= 1e-10 * max(1.0, abs(collapsed.energy_formula)),
@@ -382,6 +401,7 @@ def certify_prop1(
         "spectrum_rtol": spectrum_rtol,
         "path_t": path.t.tolist(),
         "dataset": data.config(),
+        "sphere": sphere,
     }
     return Prop1Certificate(
         data=data,
@@ -395,4 +415,19 @@ def certify_prop1(
         verdict=verdict,
         config=config,
         seconds=time.perf_counter() - t0,
+        sphere=sph,
     )
+
+
+SPHERE_RADII = 12  # radii of the sphere section of certify_prop1
+
+
+def _sphere(data: Prop1Dataset, collapsed: CollapsedReport):
+    """The sphere certificate of the collapsed point (user units), bracketed above by the profile's barrier."""
+    alpha = data.alpha
+    if alpha > 0 and collapsed.barrier_shape == "barrier":
+        radii = np.geomspace(alpha * np.sqrt(data.d) / UNDERFLOW_T, 2.0 * collapsed.barrier_t, SPHERE_RADII)
+    else:
+        radii = default_radii(data.data, alpha, SPHERE_RADII)
+    cert = sphere_certificate(data, alpha, kappa=data.kappa, radii=radii, seed=data.seed)
+    return cert.with_upper_bounds(profile=collapsed.barrier_height if alpha > 0 else None)

@@ -55,6 +55,34 @@ def _collapsed_lines(rep, title) -> list[str]:
     return lines
 
 
+def format_sphere(sph, barrier_t=None) -> list[str]:
+    """The sphere section of the Proposition 1 report: m(r) on each radius, r*, the barrier bracket."""
+    lines = [
+        f"Spheres ‖W‖_F = r: m(r) = min ℓ(W) − ℓ(0), ℓ re-minimised over (b, γ, μ, σ), in difference form "
+        f"(α = {sph.alpha:g}; {sph.starts} starts per sphere"
+        + (f", {sph.config['grid']} grid directions on S²" if np.isfinite(sph.grid_agreement) else "")
+        + f"; {sph.seconds:.1f} s)",
+        "  r           m(r)          leading order   row norms ‖w_j‖",
+    ]
+    for i, r in enumerate(sph.radii):
+        mark = " ≤ t_b" if barrier_t is not None and r <= barrier_t * (1 + 1e-12) else ""
+        rows = " ".join(f"{x:.2g}" for x in sph.row_norms[i])
+        lines.append(f"  {r:<10.4g}  {sph.min_excess[i]:<+12.4e}  {sph.leading_order[i]:<+14.4e}  [{rows}]{mark}")
+    lo, mep, prof = sph.barrier_lower, sph.barrier_mep, sph.barrier_profile
+
+    def fmt(x):
+        return "not computed" if x is None else f"{x:.4e}"
+
+    lines += [
+        f"  r* (first m ≤ 0): {'none on the grid' if sph.r_star is None else f'{sph.r_star:.4g}'};  "
+        + (f"grid vs multi-start: {sph.grid_agreement:.1e} relative" if np.isfinite(sph.grid_agreement) else ""),
+        f"  barrier bracket: sup_(r<r*) m(r) = {fmt(lo)} ≤ MEP {fmt(mep)} ≤ profile {fmt(prof)}"
+        + ("" if sph.bracket_ok() is None else f"  ({'holds' if sph.bracket_ok() else 'VIOLATED'})"),
+        f"  m(r) > 0 on every sphere below r*: {'yes' if sph.holds else 'no'}",
+    ]
+    return lines
+
+
 def format_prop1(cert) -> str:
     data = cert.data
     lam = ", ".join(f"{x:.4g}" for x in cert.eigenvalues)
@@ -69,6 +97,8 @@ def format_prop1(cert) -> str:
     lines += _collapsed_lines(cert.collapsed, "Collapsed point W = 0, b = x̄, γ = γ̄, μ = 0, σ = 1")
     if cert.affine is not cert.collapsed:
         lines += [""] + _collapsed_lines(cert.affine, "The same point with the affine decoder, for contrast")
+    if cert.sphere is not None:
+        lines += [""] + format_sphere(cert.sphere, cert.collapsed.barrier_t)
     r = cert.reconstruction
     lines += [
         "",

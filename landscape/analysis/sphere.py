@@ -50,6 +50,7 @@ from __future__ import annotations
 import math
 import time
 from dataclasses import dataclass, replace
+from types import SimpleNamespace
 
 import jax
 import jax.numpy as jnp
@@ -70,7 +71,7 @@ __all__ = ["SphereCertificate", "fibonacci_sphere", "sphere_certificate", "defau
 UNDERFLOW_T = 30.0  # below r = α√d / 30 the excess exp(−α²d / 2r²) is under 1e-195: the default grid starts there
 ROUND_RTOL = 1e-10  # the alternation stops when no restart's ℓ changes by more than this, relatively
 MAX_ITER = 200  # fixed-point iterations of the inner solve
-GRID_MAX_ITER = 4  # ... on the direction grid, whose values only rank the directions (module docstring)
+GRID_MAX_ITER = 2  # ... on the direction grid, whose values only rank the directions (module docstring)
 GRID_CHUNK = 128  # directions per compiled grid evaluation (one shape: one compilation)
 
 
@@ -277,6 +278,80 @@ class SphereCertificate(Result):
         return replace(self, barrier_mep=mep, barrier_profile=profile)
 
 
+def _minimise_spheres(r_s, scale, ctx, warm=None):
+    """The search on each sphere of radius r_s (standardised units): per-radius arrays (module docstring).
+
+    Each sphere starts from ctx.base (random and affine directions) plus four more: the grid's best
+    (ctx.G, dκ ≤ 3), else ``warm[i]`` (the refinement pass: minimisers of nearby spheres), else none."""
+    Xs, xbar, lgb, a_s, base, n, d, kappa = ctx.Xs, ctx.xbar, ctx.lgb, ctx.a_s, ctx.base, *ctx.shape
+    G = ctx.G if warm is None else None
+    exhaustive = G is not None
+    grid_best = np.full(r_s.size, np.nan)
+    per_radius = []
+    for i, r in enumerate(r_s):
+        V0 = list(base) if warm is None else list(base) + list(warm[i])
+        if exhaustive:
+            vals = _inner_batch(r * G, ctx.x_grid, Xs, xbar, lgb, a_s, GRID_MAX_ITER)[0]
+            vals = np.where(np.isfinite(vals), vals, np.inf)
+            best = np.argsort(vals)[:4]
+            grid_best[i] = vals[best[0]]
+            V0 += [G[j] for j in best]
+        per_radius.append(np.stack(V0))
+    sizes = [len(v) for v in per_radius]
+    R = sum(sizes)
+    r_all, sc_all = np.repeat(r_s, sizes), np.repeat(scale, sizes)
+    P = np.concatenate(per_radius)
+    val, conv, x = _inner_batch(r_all[:, None, None] * P / np.linalg.norm(P, axis=(1, 2), keepdims=True),
+                                _collapsed_inner(R, n, d, kappa), Xs, xbar, lgb, a_s)  # fmt: skip
+    failed = np.zeros(R, dtype=bool)
+    bounds = np.cumsum([0, *sizes])
+    best, used = _best(val, failed, bounds), 0
+    for _ in range(ctx.rounds):  # alternate: the sphere at fixed inner points (the engine), then the inner solve
+        used += 1
+        out = engine.run(
+            _objective,
+            jnp.asarray(P),
+            (jnp.asarray(r_all), jnp.asarray(sc_all), *map(jnp.asarray, x), Xs, xbar, lgb, a_s),
+            restarts=R,
+            batched_args=(True,) * 6 + (False,) * 4,
+            steps=ctx.steps,
+            learning_rate=ctx.learning_rate * ctx.decay ** (used - 1),
+            polish="none",
+            progress=ctx.progress,
+            label="spheres",
+        )
+        P = np.where(out.failed[:, None, None], P, np.asarray(out.params))
+        failed |= out.failed
+        W = r_all[:, None, None] * P / np.linalg.norm(P, axis=(1, 2), keepdims=True)
+        new, conv, x = _inner_batch(W, x, Xs, xbar, lgb, a_s)
+        before, best = best, _best(new, failed, bounds)
+        claimed = np.cumsum(best <= 0) <= 1  # up to the first sphere with m ≤ 0: where m(r) > 0 is claimed
+        if np.all((np.abs(best - before) <= ROUND_RTOL * np.abs(best)) | ~np.isfinite(best) | ~claimed):
+            break
+    val = np.where(failed | ~np.isfinite(new), np.inf, new)
+    m = np.empty(r_s.size)
+    minimisers = np.empty((r_s.size, d, kappa))
+    spread = np.empty(r_s.size)
+    solved = np.empty(r_s.size, dtype=bool)
+    multistart = np.empty(r_s.size)
+    for i, (lo, hi) in enumerate(zip(np.cumsum([0, *sizes[:-1]]), np.cumsum(sizes), strict=True)):
+        vi = val[lo:hi]
+        j = int(np.argmin(vi))
+        m[i], solved[i] = vi[j], conv[lo + j]
+        multistart[i] = np.min(vi[: len(base)])  # the random and affine starts only, without the grid's
+        minimisers[i] = W[lo + j]
+        ok = np.isfinite(vi)
+        spread[i] = float(np.ptp(vi[ok]) / scale[i]) if ok.any() else math.nan
+    # where the fixed-point solve stalled below the first m ≤ 0 (where m > 0 is claimed): the arrowhead
+    # Newton of `reduced_excess_core`. Beyond it a value found is an upper bound on m, which is all r* needs.
+    idx = np.nonzero(~solved & (np.cumsum(m <= 0) == 0))[0]
+    if idx.size:
+        exact, ok = _exact_values(jnp.asarray(minimisers[idx]), Xs, xbar, lgb, a_s)
+        m[idx], solved[idx] = np.asarray(exact), np.asarray(ok)
+    return dict(m=m, minimisers=minimisers, spread=spread, solved=solved, multistart=multistart,
+                grid_best=grid_best, rounds=used, starts=sizes[0])  # fmt: skip
+
+
 def sphere_certificate(
     X,
     alpha,
@@ -288,8 +363,9 @@ def sphere_certificate(
     grid: int = 10_000,
     steps: int = 150,
     learning_rate: float = 0.05,
-    decay: float = 0.1,
+    decay: float = 0.03,
     rounds: int = 8,
+    refine: bool = True,
     progress: bool | None = False,
 ) -> SphereCertificate:
     """m(r) on a radius grid, each sphere searched from many starts (module docstring).
@@ -305,6 +381,10 @@ def sphere_certificate(
       grid: directions of the exhaustive grid when dκ ≤ 3 (0: none).
       steps, learning_rate, decay, rounds: per round, the engine's Adam steps on the free V, at the
         rate learning_rate · decay^k in round k; at most ``rounds`` rounds (module docstring).
+      refine: after the first pass, search as many radii again, evenly spaced between the
+        neighbours of the radius with the largest m below r*, to resolve barrier_lower; these
+        spheres start from the first pass's minimisers instead of the grid (their m is as good
+        as the multi-start search; the exhaustive grid is the first pass's).
       progress: the engine's progress bar.
     """
     t0 = time.perf_counter()
@@ -334,78 +414,37 @@ def sphere_certificate(
     a_s, r_s = alpha / s, radii / s
     xbar, lgb = excess_reference(std)
     Xs = jnp.asarray(std.X)
-    scale = np.maximum(np.abs(leading_order_excess(std, a_s, kappa, r_s)), 1e-300)
-
+    scale_of = lambda r: np.maximum(np.abs(leading_order_excess(std, a_s, kappa, r)), 1e-300)  # noqa: E731
     dirs = [dr.U for dr in affine_descent_directions(std, kappa)]
     rng = np.random.default_rng(np.random.SeedSequence([seed, 19]))
-    base = [rng.normal(size=(d, kappa)) for _ in range(starts)] + dirs
-    dk = d * kappa
-    exhaustive = dk <= 3 and grid > 0
-    grid_best = np.full(radii.size, np.nan)
-    per_radius = []
-    if exhaustive:
-        G = _grid(dk, grid).reshape(-1, d, kappa)
-        x_grid = _collapsed_inner(len(G), n, d, kappa)
-    for i, r in enumerate(r_s):
-        V0 = list(base)
-        if exhaustive:
-            vals = _inner_batch(r * G, x_grid, Xs, xbar, lgb, a_s, GRID_MAX_ITER)[0]
-            vals = np.where(np.isfinite(vals), vals, np.inf)
-            best = np.argsort(vals)[:4]
-            grid_best[i] = vals[best[0]]
-            V0 += [G[j] for j in best]
-        per_radius.append(np.stack(V0))
-    sizes = [len(v) for v in per_radius]
-    R = sum(sizes)
-    r_all, sc_all = np.repeat(r_s, sizes), np.repeat(scale, sizes)
-    P = np.concatenate(per_radius)
-    val, conv, x = _inner_batch(r_all[:, None, None] * P / np.linalg.norm(P, axis=(1, 2), keepdims=True),
-                                _collapsed_inner(R, n, d, kappa), Xs, xbar, lgb, a_s)  # fmt: skip
-    failed = np.zeros(R, dtype=bool)
-    bounds = np.cumsum([0, *sizes])
-    best, used = _best(val, failed, bounds), 0
-    for _ in range(rounds):  # alternate: the sphere at fixed inner points (the engine), then the inner solve
-        used += 1
-        out = engine.run(
-            _objective,
-            jnp.asarray(P),
-            (jnp.asarray(r_all), jnp.asarray(sc_all), *map(jnp.asarray, x), Xs, xbar, lgb, a_s),
-            restarts=R,
-            batched_args=(True,) * 6 + (False,) * 4,
-            steps=steps,
-            learning_rate=learning_rate * decay ** (used - 1),
-            polish="none",
-            progress=progress,
-            label="spheres",
-        )
-        P = np.where(out.failed[:, None, None], P, np.asarray(out.params))
-        failed |= out.failed
-        W = r_all[:, None, None] * P / np.linalg.norm(P, axis=(1, 2), keepdims=True)
-        new, conv, x = _inner_batch(W, x, Xs, xbar, lgb, a_s)
-        before, best = best, _best(new, failed, bounds)
-        if np.all((np.abs(best - before) <= ROUND_RTOL * np.abs(best)) | ~np.isfinite(best)):
-            break
-    val = np.where(failed | ~np.isfinite(new), np.inf, new)
-    m = np.empty(radii.size)
-    minimisers = np.empty((radii.size, d, kappa))
-    spread = np.empty(radii.size)
-    solved = np.empty(radii.size, dtype=bool)
-    multistart = np.empty(radii.size)
-    for i, (lo, hi) in enumerate(zip(np.cumsum([0, *sizes[:-1]]), np.cumsum(sizes), strict=True)):
-        vi = val[lo:hi]
-        j = int(np.argmin(vi))
-        m[i], solved[i] = vi[j], conv[lo + j]
-        multistart[i] = np.min(vi[: len(base)])  # the random and affine starts only, without the grid's
-        minimisers[i] = W[lo + j]
-        ok = np.isfinite(vi)
-        spread[i] = float(np.ptp(vi[ok]) / scale[i]) if ok.any() else math.nan
-    # where the fixed-point solve stalled below the first m ≤ 0 (where m > 0 is claimed): the arrowhead
-    # Newton of `reduced_excess_core`. Beyond it a value found is an upper bound on m, which is all r* needs.
-    idx = np.nonzero(~solved & (np.cumsum(m <= 0) == 0))[0]
-    if idx.size:
-        exact, ok = _exact_values(jnp.asarray(minimisers[idx]), Xs, xbar, lgb, a_s)
-        m[idx], solved[idx] = np.asarray(exact), np.asarray(ok)
-    minimisers = minimisers * s
+    exhaustive = d * kappa <= 3 and grid > 0
+    G = _grid(d * kappa, grid).reshape(-1, d, kappa) if exhaustive else None
+    ctx = SimpleNamespace(
+        Xs=Xs, xbar=xbar, lgb=lgb, a_s=a_s, base=[rng.normal(size=(d, kappa)) for _ in range(starts)] + dirs, G=G,
+        x_grid=_collapsed_inner(len(G), n, d, kappa) if exhaustive else None, shape=(n, d, kappa), steps=steps,
+        learning_rate=learning_rate, decay=decay, rounds=rounds, progress=progress,
+    )  # fmt: skip
+    res = _minimise_spheres(r_s, scale_of(r_s), ctx)
+    m = res["m"]
+    below = np.nonzero(m <= 0)[0]
+    if refine and below.size and below[0] > 0:  # resolve sup m(r) below r*: as many radii again, about the best
+        k = int(np.argmax(m[: below[0]]))
+        lo = r_s[k - 1] if k > 0 else r_s[0] / 2
+        extra = np.linspace(lo, r_s[k + 1], r_s.size + 2)[1:-1]
+        extra = extra[~np.isin(extra, r_s)]
+        if (
+            extra.size
+        ):  # started from the minimisers of the four nearest first-pass spheres (the same count as the grid's)
+            near = np.argsort(np.abs(extra[:, None] - r_s[None, :]), axis=1)[:, : 4 if exhaustive else 0]
+            more = _minimise_spheres(extra, scale_of(extra), ctx, warm=res["minimisers"][near])
+            order = np.argsort(np.concatenate([r_s, extra]))
+            res = {
+                k: max(v, more[k]) if np.isscalar(v) else np.concatenate([v, more[k]])[order] for k, v in res.items()
+            }
+            r_s = np.concatenate([r_s, extra])[order]
+    radii = r_s * s
+    m, solved, multistart, grid_best = res["m"], res["solved"], res["multistart"], res["grid_best"]
+    minimisers = res["minimisers"] * s
     row_norms = np.linalg.norm(minimisers, axis=2)
     unit_dirs = np.stack([u / np.linalg.norm(u) for u in dirs]) if dirs else np.zeros((0, d, kappa))
     overlaps = np.abs(np.einsum("rdk,ldk->rl", minimisers / radii[:, None, None], unit_dirs))
@@ -423,8 +462,8 @@ def sphere_certificate(
         radii=radii,
         min_excess=m,
         minimisers=minimisers,
-        spread=spread,
-        starts=len(per_radius[0]),
+        spread=res["spread"],
+        starts=res["starts"],
         row_norms=row_norms,
         overlaps=overlaps,
         leading_order=leading_order_excess(data, alpha, kappa, radii),
@@ -432,7 +471,7 @@ def sphere_certificate(
         grid_best=grid_best,
         multistart_best=multistart,
         grid_agreement=float(np.max(agree)) if exhaustive and agree.size else math.nan,
-        rounds=used,
+        rounds=res["rounds"],
         r_star=r_star,
         barrier_lower=barrier_lower,
         barrier_mep=None,

@@ -26,7 +26,8 @@ def plot_prop1(cert, path) -> Path:
     plt = _plt()
     single = cert.affine is cert.collapsed  # α = 0: nothing to contrast with
     ncols = 1 if single else 2
-    fig, axes = plt.subplots(2, ncols, figsize=(5.5 * ncols, 8), constrained_layout=True, squeeze=False)
+    nrows = 2 if cert.sphere is None else 3
+    fig, axes = plt.subplots(nrows, ncols, figsize=(5.5 * ncols, 4 * nrows), constrained_layout=True, squeeze=False)
     reps = [(cert.collapsed, axes[0, 0], axes[1, 0])]
     if not single:
         reps.append((cert.affine, axes[0, 1], axes[1, 1]))
@@ -71,6 +72,8 @@ def plot_prop1(cert, path) -> Path:
         ax_s.set_xlabel("index (ascending)")
         ax_s.set_ylabel("eigenvalue")
         ax_s.legend(fontsize=8)
+    if cert.sphere is not None:
+        _sphere_panels(cert.sphere, cert.collapsed.barrier_t if cert.data.alpha > 0 else None, axes[2])
     d = cert.data
     fig.suptitle(
         f"Proposition 1 certificate: α = {d.alpha:g}, n = {d.n}, d = {d.d}, κ = {d.kappa}, seed = {d.seed} "
@@ -81,6 +84,38 @@ def plot_prop1(cert, path) -> Path:
     fig.savefig(path, dpi=120)
     plt.close(fig)
     return path
+
+
+def _sphere_panels(sph, barrier_t, axes) -> None:
+    """m(r) on a log–log axis beside the leading order; and the minimisers' row norms (the branch)."""
+    r, m = sph.radii, sph.min_excess
+    ax = axes[0]
+    pos = m > 0
+    ax.loglog(r[pos], m[pos], "o", color="C0", label="m(r) > 0 (sphere minimum)")
+    if (~pos).any():
+        ax.loglog(r[~pos], -m[~pos], "v", color="C3", label="−m(r) where m(r) ≤ 0")
+    lead = np.abs(sph.leading_order)
+    ax.loglog(r, lead, "-", color="grey", lw=1, label="|leading order|")
+    if sph.r_star is not None:
+        ax.axvline(sph.r_star, color="C3", ls=":", lw=1, label=f"r* = {sph.r_star:.3g}")
+    if barrier_t is not None:
+        ax.axvline(barrier_t, color="k", ls="--", lw=0.8, label=f"profile barrier t = {barrier_t:.3g}")
+    finite = np.concatenate([np.abs(m[np.isfinite(m) & (m != 0)]), lead[lead > 0]])
+    if finite.size:
+        ax.set_ylim(max(finite.min() / 10, 1e-300), finite.max() * 10)
+    ax.set_xlabel("r = ‖W‖_F")
+    ax.set_ylabel("m(r) = min over the sphere of ℓ(W) − ℓ(0)")
+    ax.set_title(f"spheres around the collapsed point, α = {sph.alpha:g}: {'holds' if sph.holds else 'fails'}")
+    ax.legend(fontsize=7)
+    if len(axes) > 1:
+        ax = axes[1]
+        for j in range(sph.row_norms.shape[1]):
+            ax.plot(r, sph.row_norms[:, j] / r, ".-", label=f"‖w_{j + 1}‖ / r")
+        ax.set_xscale("log")
+        ax.set_xlabel("r = ‖W‖_F")
+        ax.set_ylabel("row norm of the minimiser / r")
+        ax.set_title("the sphere minimiser's rows: even spread, or one row")
+        ax.legend(fontsize=7)
 
 
 def plot_prop2(a, path) -> Path:
