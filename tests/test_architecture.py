@@ -22,7 +22,10 @@ MAX_LINES = 600
 
 # landscape 0.1's public names (all must stay) and those added since
 ADDED = ["Data", "as_data", "CurvatureOperator", "hessian_operator", "gauss_newton_operator", "dense_operator",
-         "linear_operator"]  # fmt: skip
+         "linear_operator",
+         # issue 19: the collapsed point on spheres
+         "SphereCertificate", "sphere_certificate", "ReducedExcess", "energy_excess", "reduced_excess",
+         "leading_order_excess", "validity_radius"]  # fmt: skip
 PUBLIC_API_0_1 = sorted([
     'BasinComparison',
     'BasinStats',
