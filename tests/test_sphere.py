@@ -109,3 +109,21 @@ def test_bad_arguments(kwargs, match):
     ds = landscape.prop1_dataset(0.1)
     with pytest.raises(ValueError, match=match):
         sphere_certificate(ds, 0.1, **kwargs)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("alpha", [0.05, 0.1, 0.5, 1.0])
+def test_barrier_bracket_on_the_default_data(alpha):
+    """lower (sup of m below r*) ≤ MEP (string method, climbing image) ≤ best 1-D profile, on prop1's data.
+
+    The default tier checks lower ≤ profile through ``python -m landscape.prop1`` (tests/test_cli.py)."""
+    from landscape.analysis.prop1_path import prop1_path
+
+    ds = landscape.prop1_dataset(alpha)
+    cert = landscape.certify_prop1(ds, n_random_directions=0, sphere=True)
+    mep = prop1_path(ds)
+    assert mep.converged
+    sph = cert.sphere.with_upper_bounds(mep=float(mep.barrier), profile=float(mep.extras["profile_barrier"]))
+    assert sph.holds and sph.bracket_ok()
+    print(f"alpha={alpha}: lower {sph.barrier_lower:.4e}  MEP {sph.barrier_mep:.4e}  profile {sph.barrier_profile:.4e}"
+          f"  lower/MEP {sph.barrier_lower / sph.barrier_mep:.3f}")  # fmt: skip
