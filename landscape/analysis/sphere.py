@@ -69,7 +69,7 @@ from landscape.tools import engine
 __all__ = ["SphereCertificate", "fibonacci_sphere", "sphere_certificate", "default_radii", "sphere_excess_core"]
 
 UNDERFLOW_T = 30.0  # below r = α√d / 30 the excess exp(−α²d / 2r²) is under 1e-195: the default grid starts there
-ROUND_RTOL = 1e-10  # the alternation stops when no restart's ℓ changes by more than this, relatively
+ROUND_RTOL = 1e-8  # the alternation stops when no sphere's best ℓ (below r*) changes by more than this, relatively
 MAX_ITER = 200  # fixed-point iterations of the inner solve
 GRID_MAX_ITER = 2  # ... on the direction grid, whose values only rank the directions (module docstring)
 GRID_CHUNK = 128  # directions per compiled grid evaluation (one shape: one compilation)
@@ -361,7 +361,7 @@ def sphere_certificate(
     starts: int = 16,
     seed: int = 0,
     grid: int = 10_000,
-    steps: int = 150,
+    steps: int = 60,
     learning_rate: float = 0.05,
     decay: float = 0.03,
     rounds: int = 8,
@@ -375,8 +375,8 @@ def sphere_certificate(
       alpha: the soft threshold α ≥ 0.
       kappa: the latent size κ ≥ 1.
       radii: ascending radii > 0 in the units of X; default `default_radii`.
-      starts: random starts per radius (plus the affine-descent directions and, for dκ ≤ 3, the
-        grid's best four directions).
+      starts: random starts per radius, plus (d − 1)κ more: the affine-descent directions and
+        random ones for those there are not; and, for dκ ≤ 3, the grid's best four directions.
       seed: the random starts' seed.
       grid: directions of the exhaustive grid when dκ ≤ 3 (0: none).
       steps, learning_rate, decay, rounds: per round, the engine's Adam steps on the free V, at the
@@ -417,10 +417,13 @@ def sphere_certificate(
     scale_of = lambda r: np.maximum(np.abs(leading_order_excess(std, a_s, kappa, r)), 1e-300)  # noqa: E731
     dirs = [dr.U for dr in affine_descent_directions(std, kappa)]
     rng = np.random.default_rng(np.random.SeedSequence([seed, 19]))
+    # random starts fill up to starts + (d − 1)κ, the most affine-descent directions there can be, so that
+    # every data set of one shape has the same number of restarts (one compilation)
+    extra = starts + (d - 1) * kappa - len(dirs)
     exhaustive = d * kappa <= 3 and grid > 0
     G = _grid(d * kappa, grid).reshape(-1, d, kappa) if exhaustive else None
     ctx = SimpleNamespace(
-        Xs=Xs, xbar=xbar, lgb=lgb, a_s=a_s, base=[rng.normal(size=(d, kappa)) for _ in range(starts)] + dirs, G=G,
+        Xs=Xs, xbar=xbar, lgb=lgb, a_s=a_s, base=[rng.normal(size=(d, kappa)) for _ in range(extra)] + dirs, G=G,
         x_grid=_collapsed_inner(len(G), n, d, kappa) if exhaustive else None, shape=(n, d, kappa), steps=steps,
         learning_rate=learning_rate, decay=decay, rounds=rounds, progress=progress,
     )  # fmt: skip
