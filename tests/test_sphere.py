@@ -8,6 +8,8 @@
 - Each m(r) is ℓ at its minimiser, checked against the arrowhead Newton of `reduced_excess`.
 """
 
+from types import SimpleNamespace
+
 import numpy as np
 import pytest
 
@@ -17,10 +19,14 @@ from landscape.analysis.sphere import fibonacci_sphere, sphere_certificate
 from landscape.analysis.sphere_theory import validity_radius
 
 
-@pytest.fixture(scope="module", params=[0, 1])
+@pytest.fixture(scope="module", params=[0, 1, "gaussian"])
 def affine(request):
-    ds = landscape.prop1_dataset(0.0, seed=request.param)
-    return ds, sphere_certificate(ds, 0.0, kappa=1, radii=[1e-4, 1e-3, 1e-2, 0.3], starts=8)
+    if request.param == "gaussian":  # not the library's construction: unequal variances, n = 20, d = 3
+        rng = np.random.default_rng(7)
+        ds = SimpleNamespace(data=landscape.as_data(rng.normal(size=(20, 3)) * [2.0, 1.0, 0.3]))
+    else:
+        ds = landscape.prop1_dataset(0.0, seed=request.param)
+    return ds, sphere_certificate(ds.data, 0.0, kappa=1, radii=[1e-4, 1e-3, 1e-2, 0.3], starts=8)
 
 
 @pytest.fixture(scope="module")
