@@ -57,7 +57,7 @@ TOLERANCES = {"tol", "rtol", "gtol", "ptol", "delta", "flat_rtol", "slice_tol", 
 # counts where 0 means "none of these" (the checks allow 0)
 ZERO_COUNTS = {"steps", "polish_steps", "n_random", "n_random_directions", "count", "max_steps", "max_halvings",
                "continuation_steps", "max_extensions", "newton_steps", "max_retained", "climb_after", "dense_max",
-               "ddof", "k", "z"}  # fmt: skip
+               "ddof", "k", "z", "grid"}  # fmt: skip
 # upper bounds and iteration caps: a huge one is capped by the problem or stops at convergence
 CAPS = {"chunk_size", "max_retained", "max_points", "max_modes", "lanczos_steps", "num_steps", "dense_max",
         "max_pieces", "levels", "order", "connect_steps", "newton_steps", "polish_steps", "n", "max_iter"}  # fmt: skip
@@ -70,7 +70,7 @@ VALUES = {"params", "theta", "start", "end", "W", "b", "mu", "U", "x0", "m", "v"
 # None is a documented value of these (a default computed from the data, or "learned")
 NONE_OK = {"tol", "t_max", "t_min", "eps", "delta", "kl_tol", "slice_tol", "num_steps", "polish_steps", "max_pieces",
            "climb_after", "switch_tol", "connect_step", "end_t", "alpha", "sigma2", "scale", "chunk_size",
-           "gammas", "probe_restarts"}  # fmt: skip
+           "gammas", "probe_restarts", "radii"}  # fmt: skip
 
 
 def documented(name, arg, label, value=None):
@@ -125,6 +125,8 @@ def documented(name, arg, label, value=None):
         return "gamma = 1e308 is a legal variance: the closed form's value there"
     if name in GAMMA_GRIDS and arg == "gamma" and label == "wrong_shape":
         return "a 1-D array of gammas is a grid: the closed form is vectorised over gamma (its docstring)"
+    if name == "leading_order_excess" and arg == "radii" and label in ("0", "empty", "wrong_shape"):
+        return "radii ≥ 0 of any shape (its docstring): m = 0 at r = 0, and the result has the shape of radii"
     if name in ("cvae_statistics", "hvae_statistics") and label == "0":
         return "uncentred moments: zero data give theta = 0, every latent collapsed (Theorems 2-3; the docstring)"
     return None
@@ -314,6 +316,11 @@ def _calls(fx):
         "prop1_path": Call(DS, images=5, num=9, max_iter=5),
         "prop1_dataset": Call(A, n=6),
         "certify_prop1": Call(DS, n_random_directions=0),
+        "sphere_certificate": Call(X, A, kappa=1, radii=[0.1, 0.2], starts=1, grid=16, steps=2, rounds=1, refine=False),
+        "reduced_excess": Call(np.full((3, 1), 0.1), X, A),
+        "energy_excess": Call(P, X, A),
+        "leading_order_excess": Call(X, A, 1, [0.1, 0.2]),
+        "validity_radius": Call(X, A),
         "reconstruction_path": Call(DS),
         "affine_descent_directions": Call(X, 1),
         "random_directions": Call(3, 1, 1, 0),

@@ -173,6 +173,8 @@ def _check_radii(radii) -> np.ndarray:
     V.check_finite("radii", r)
     if np.any(r < 0):
         raise ValueError("radii must be >= 0 (Frobenius norms ‖W‖_F).")
+    if np.any(r > 1e150):
+        raise ValueError(f"radii must be <= 1e150 (their squares must be finite float64), got {float(np.max(r))!r}.")
     return r
 
 
