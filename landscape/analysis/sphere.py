@@ -286,7 +286,7 @@ class SphereCertificate(Result):
     seconds: float
     config: dict
 
-    _omit = ("minimisers",)
+    _arrays = ("minimisers",)
 
     def bracket_ok(self) -> bool | None:
         """lower ≤ MEP ≤ profile, where all three are known (None otherwise)."""
