@@ -25,7 +25,13 @@ import jax.numpy as jnp
 import numpy as np
 
 from landscape.analysis.collapsed_curvature import ExtremeSpectrum, collapsed_curvature, n_parameters
-from landscape.analysis.profiles import Profile, affine_descent_directions, barrier_profiles, random_directions
+from landscape.analysis.profiles import (
+    Profile,
+    affine_descent_directions,
+    barrier_profiles,
+    profile_exit,
+    random_directions,
+)
 from landscape.analysis.spectrum import Spectrum, grad_norm
 from landscape.analysis.sphere import UNDERFLOW_T, default_radii, sphere_certificate
 from landscape.common import checks as V
@@ -430,4 +436,6 @@ def _sphere(data: Prop1Dataset, collapsed: CollapsedReport):
     else:
         radii = default_radii(data.data, alpha, SPHERE_RADII)
     cert = sphere_certificate(data, alpha, kappa=data.kappa, radii=radii, seed=data.seed)
-    return cert.with_upper_bounds(profile=collapsed.barrier_height if alpha > 0 else None)
+    if alpha == 0 or collapsed.barrier_shape != "barrier":
+        return cert
+    return cert.with_upper_bounds(profile=collapsed.barrier_height, exit_radius=profile_exit(collapsed.profiles))

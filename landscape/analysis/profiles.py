@@ -34,6 +34,7 @@ __all__ = [
     "random_directions",
     "energy_profile",
     "barrier_profiles",
+    "profile_exit",
 ]
 
 SHAPES = ("barrier", "rises", "falls", "flat")
@@ -352,3 +353,14 @@ def barrier_profiles(
         shape, height, where = _classify(t_all, rel_r, tol)
         out.append(Profile(dr, t_all, v_all, rel_r, g_all, shape, height, where, tol))
     return out
+
+
+def profile_exit(profiles) -> float | None:
+    """The smallest t at which a "barrier" profile is below its start: ℓ(tU) < ℓ(0) there, so r* ≤ t."""
+    exits = []
+    for p in profiles:
+        if p.shape == "barrier":
+            after = np.nonzero((p.t > p.barrier_t) & (p.rel < 0))[0]
+            if after.size:
+                exits.append(float(p.t[after[0]]))
+    return min(exits) if exits else None

@@ -251,16 +251,17 @@ class SphereCertificate(Result):
         unsolved value is the excess at an inner point the solve reached: an upper bound.
       grid_best: per radius, the best value on the direction grid (dκ ≤ 3), else NaN.
       multistart_best: per radius, the best value refined from the random and affine starts alone.
-      grid_agreement: max over the radii below r* (where m(r) > 0 is claimed) of
-        |multistart_best − m| / |m|, m refined from all starts including the grid's best four
-        (dκ ≤ 3; NaN without a grid or below the first radius): how far the multi-start search
-        alone is from the exhaustive one.
+      grid_agreement: max over the first pass's radii below r* (where m(r) > 0 is claimed and
+        the grid was evaluated) of |multistart_best − m| / |m|, m refined from all starts
+        including the grid's best four (dκ ≤ 3; NaN without a grid or below the first radius):
+        how far the multi-start search alone is from the exhaustive one.
       rounds: alternations of sphere search and inner solve used (module docstring).
       r_star: the first radius with m(r) ≤ 0 (None if m > 0 on the whole grid).
       barrier_lower: sup over r < r* of m(r): a lower bound on the barrier out of the basin.
       barrier_mep, barrier_profile: the upper bounds (minimum-energy path, best 1-D profile), when
         the caller supplies them; None otherwise.
-      holds: α > 0, and m(r) > 0 at every radius below r* (at least one).
+      holds: m(r) > 0, with the inner solve converged, at every radius below r* (at least one).
+        At α = 0 it holds only where the collapsed point is a strict minimum (λ_1 < γ̄).
       seconds: wall time.
     """
 
@@ -295,9 +296,40 @@ class SphereCertificate(Result):
         tol = 1e-9 * max(abs(self.barrier_profile), 1e-300)
         return self.barrier_lower <= self.barrier_mep + tol and self.barrier_mep <= self.barrier_profile + tol
 
-    def with_upper_bounds(self, *, mep: float | None = None, profile: float | None = None) -> SphereCertificate:
-        """The same certificate with the barrier's upper bounds filled in."""
-        return replace(self, barrier_mep=mep, barrier_profile=profile)
+    def with_upper_bounds(
+        self, *, mep: float | None = None, profile: float | None = None, exit_radius: float | None = None
+    ) -> SphereCertificate:
+        """The same certificate with the barrier's upper bounds filled in.
+
+        ``exit_radius``: a radius at which a point with ℓ < 0 is known (where a profile first falls
+        below L_c). Then r* ≤ exit_radius whatever the radius grid shows (m(r) can dip below 0
+        between two radii of the grid), and r*, barrier_lower, holds and grid_agreement are
+        recomputed over the radii below it."""
+        out = replace(self, barrier_mep=mep, barrier_profile=profile)
+        if exit_radius is None:
+            return out
+        r_star, lower, holds, agreement = _summary(
+            self.radii, self.min_excess, self.solved, self.multistart_best, self.grid_best, exit_radius
+        )
+        return replace(out, r_star=r_star, barrier_lower=lower, holds=holds, grid_agreement=agreement)
+
+
+def _summary(radii, m, solved, multistart, grid_best, exit_radius=None):
+    """(r*, barrier_lower, holds, grid_agreement) from the per-radius minima (the class docstring).
+
+    r* is the first radius with m ≤ 0, or ``exit_radius`` if that is smaller; below it, m > 0 on
+    every sphere (with its inner solve converged) is ``holds``, and sup m is the lower bound."""
+    below = np.nonzero(m <= 0)[0]
+    r_star = float(radii[below[0]]) if below.size else None
+    if exit_radius is not None and (r_star is None or exit_radius < r_star):
+        r_star = float(exit_radius)
+    inside = radii < r_star if r_star is not None else np.ones(radii.size, dtype=bool)
+    head = m[inside]
+    lower = float(np.max(head)) if head.size else None
+    holds = bool(head.size > 0 and np.all(head > 0) and solved[inside].all())
+    gridded = inside & np.isfinite(grid_best)  # the first pass's radii, below r*: where m(r) > 0 is claimed
+    agree = np.abs(multistart - m)[gridded] / np.maximum(np.abs(m[gridded]), 1e-300)
+    return r_star, lower, holds, float(np.max(agree)) if agree.size else math.nan
 
 
 def _minimise_spheres(r_s, scale, ctx, warm=None):
@@ -473,13 +505,7 @@ def sphere_certificate(
     row_norms = np.linalg.norm(minimisers, axis=2)
     unit_dirs = np.stack([u / np.linalg.norm(u) for u in dirs]) if dirs else np.zeros((0, d, kappa))
     overlaps = np.abs(np.einsum("rdk,ldk->rl", minimisers / radii[:, None, None], unit_dirs))
-    below = np.nonzero(m <= 0)[0]
-    r_star = float(radii[below[0]]) if below.size else None
-    head = m[: below[0]] if below.size else m
-    barrier_lower = float(np.max(head)) if head.size else None
-    holds = bool(alpha > 0 and head.size > 0 and np.all(head > 0) and solved[: head.size].all())
-    agree = np.abs(multistart - m) / np.maximum(np.abs(m), 1e-300)
-    agree = agree[: below[0]] if below.size else agree  # where m(r) > 0 is claimed
+    r_star, barrier_lower, holds, agreement = _summary(radii, m, solved, multistart, grid_best)
     config = dict(alpha=alpha, kappa=kappa, n=n, d=d, starts=starts, seed=seed, grid=grid, steps=steps,
                   learning_rate=learning_rate, decay=decay, rounds=rounds) | {"versions": versions()}  # fmt: skip
     return SphereCertificate(
@@ -495,7 +521,7 @@ def sphere_certificate(
         solved=solved,
         grid_best=grid_best,
         multistart_best=multistart,
-        grid_agreement=float(np.max(agree)) if exhaustive and agree.size else math.nan,
+        grid_agreement=agreement,
         rounds=res["rounds"],
         r_star=r_star,
         barrier_lower=barrier_lower,
