@@ -43,11 +43,17 @@ def good_start(X, kappa, gamma, rng, jitter=0.05):
     )
 
 
-def minimise(p0, X, gamma=None):
+@jax.jit
+def _newton(p0, X, gamma):
+    """Newton from p0, compiled once per shape: X and γ are arguments, not constants of the program."""
     flat, unravel = ravel_pytree(p0)
-    f = jax.jit(lambda x: landscape.energy(unravel(x), jnp.asarray(X), 0.0, gamma=gamma))
-    res = newton_minimize(f, flat, gtol=1e-10, max_steps=200)
+    res = newton_minimize(lambda x: landscape.energy(unravel(x), X, 0.0, gamma=gamma), flat, gtol=1e-10, max_steps=200)
     return res, unravel(res.x)
+
+
+def minimise(p0, X, gamma=None):
+    p0 = VAEParams(*(jnp.asarray(a, dtype=jnp.float64) for a in p0))
+    return _newton(p0, jnp.asarray(X), None if gamma is None else jnp.asarray(gamma, dtype=jnp.float64))
 
 
 @pytest.mark.parametrize("n,d,kappa", [(30, 4, 2), (12, 5, 3)])

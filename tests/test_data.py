@@ -102,7 +102,9 @@ def test_sweep_gamma_builds_the_data_object_once(monkeypatch):
     """2G + 1 searches, one `Data`: every search, start and closed form reuses it."""
     from landscape.core import data as data_mod
 
-    ds = landscape.prop1_dataset(0.0, n=8, d=3, kappa=1, seed=0)
+    # n = 15, d = 4, κ = 2, 4 restarts of 1500 steps: the sweep of tests/test_gamma.py, so that one pytest run
+    # compiles it once
+    ds = landscape.prop1_dataset(0.0, n=15, d=4, kappa=2, seed=0)
     built = []
     original = data_mod.Data.from_array.__func__
 
@@ -113,8 +115,7 @@ def test_sweep_gamma_builds_the_data_object_once(monkeypatch):
     monkeypatch.setattr(data_mod.Data, "from_array", classmethod(counting))
     checks_before = []
     monkeypatch.setattr(checks, "check_not_constant", lambda X, **kw: checks_before.append(1) or 1.0)
-    sw = landscape.sweep_gamma(ds.X, 0.0, kappa=1, gammas=[0.05, 0.2, 1.0], restarts=2, steps=20,
-                               continuation_steps=5, progress=False)  # fmt: skip
+    sw = landscape.sweep_gamma(ds.X, 0.0, kappa=2, gammas=[0.05, 0.2, 1.0], restarts=4, steps=1500, progress=False)
     assert sw.gammas.size == 3
-    assert built == [(8, 3)]
+    assert built == [(15, 4)]
     assert len(checks_before) == 1  # the one validation, inside Data.from_array

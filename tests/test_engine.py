@@ -33,14 +33,18 @@ def test_multistart_with_new_data_and_starts_compiles_once():
 
 
 def test_search_and_likelihood_multistart_on_new_data_compile_once():
-    ds1 = landscape.prop1_dataset(0.1, n=8, d=3, kappa=1, seed=0)
-    ds2 = landscape.prop1_dataset(0.3, n=8, d=3, kappa=1, seed=1)
-    a = landscape.search(ds1.X, 0.1, kappa=1, restarts=4, steps=30, seed=0, progress=False)
-    b = landscape.search(ds2.X, 0.3, kappa=1, restarts=4, steps=30, seed=5, progress=False)
+    # n = 12, d = 3, κ = 1, 8 restarts of 400 steps and a 200-step Newton polish: the settings of
+    # `compare_basins` in tests/test_elbo_vs_likelihood.py, so that in one pytest run the first call of each
+    # pair may find its programs compiled there (the second must find them in any case: new data, no compile)
+    kw = dict(kappa=1, restarts=8, steps=400, polish_steps=200)
+    ds1 = landscape.prop1_dataset(0.1, n=12, d=3, kappa=1, seed=0)
+    ds2 = landscape.prop1_dataset(0.3, n=12, d=3, kappa=1, seed=1)
+    a = landscape.search(ds1.X, 0.1, **kw, polish="newton", seed=0, progress=False)
+    b = landscape.search(ds2.X, 0.3, **kw, polish="newton", seed=5, progress=False)
     assert b.compile_seconds == 0.0 and a.config == {**b.config, "alpha": 0.1, "seed": 0}
     before = engine.cache_info()["misses"]
-    landscape.likelihood_multistart(ds1.X, 0.1, kappa=1, restarts=4, steps=20, polish_steps=5, seed=0)
-    landscape.likelihood_multistart(ds2.X, 0.3, kappa=1, restarts=4, steps=20, polish_steps=5, seed=3)
+    landscape.likelihood_multistart(ds1.X, 0.1, **kw, seed=0)
+    landscape.likelihood_multistart(ds2.X, 0.3, **kw, seed=3)
     assert engine.cache_info()["misses"] - before <= 1
 
 

@@ -91,7 +91,9 @@ def test_literal_proposition_2_finds_a_finite_gamma_prime(alpha):
 def test_implicit_gamma_equals_gamma_at_a_learned_optimum():
     """Eq. (9): at a stationary point with γ learned, γ = (1/nd) Σ E_q‖x − μ_x(z)‖²."""
     X = random_data(np.random.default_rng(2), 12, 3)
-    r = landscape.search(X, 0.3, kappa=1, restarts=4, steps=1500, seed=0)
+    # compare_basins' settings in tests/test_elbo_vs_likelihood.py (n = 12, d = 3, κ = 1, 8 restarts of 400
+    # steps, a 200-step Newton polish): one pytest run compiles them once
+    r = landscape.search(X, 0.3, kappa=1, restarts=8, steps=400, polish="newton", polish_steps=200, seed=0)
     p = r.restart(r.best)
     assert r.status[r.best] == "converged"
     assert landscape.implicit_gamma(p, X, 0.3) == pytest.approx(float(p.gamma), rel=1e-8)

@@ -9,6 +9,7 @@ from hypothesis import strategies as st
 from scipy import integrate, stats
 
 from landscape import soft_threshold, soft_threshold_moments
+from landscape.core.moments import expected_sq_error_elementwise
 
 
 def quadrature_moments(m, v, alpha):
@@ -42,6 +43,15 @@ def _as_vec(m, v, alpha):
     return jnp.stack(soft_threshold_moments(m, v, alpha))
 
 
+# The functions of the hypothesis tests below, compiled once (x is an argument): each example is then one
+# call, not an eager, op-by-op trace of the derivatives. The central differences are taken outside.
+_vec = jax.jit(lambda x: _as_vec(x[0], x[1], x[2]))
+_jacobians = jax.jit(lambda x: (jax.jacfwd(_vec)(x), jax.jacrev(_vec)(x)))
+_moment = [lambda x, out=out: soft_threshold_moments(x[0], x[1], x[2])[out] for out in (0, 1)]
+_grads = [jax.jit(jax.grad(f)) for f in _moment]
+_hessians = [jax.jit(jax.hessian(f)) for f in _moment]
+
+
 @given(
     m=st.floats(-2.5, 2.5),
     v=st.floats(1e-3, 3.0),
@@ -49,11 +59,9 @@ def _as_vec(m, v, alpha):
 )
 def test_first_derivatives_match_central_differences(m, v, alpha):
     x = jnp.array([m, v, alpha])
-    f = lambda x: _as_vec(x[0], x[1], x[2])  # noqa: E731
-    J = jax.jacfwd(f)(x)
-    Jr = jax.jacrev(f)(x)
+    J, Jr = _jacobians(x)
     h = 1e-6
-    fd = jnp.stack([(f(x + h * e) - f(x - h * e)) / (2 * h) for e in jnp.eye(3)], axis=1)
+    fd = jnp.stack([(_vec(x + h * e) - _vec(x - h * e)) / (2 * h) for e in jnp.eye(3)], axis=1)
     np.testing.assert_allclose(J, fd, rtol=1e-6, atol=1e-7)
     np.testing.assert_allclose(J, Jr, rtol=1e-14, atol=1e-15)
 
@@ -61,9 +69,8 @@ def test_first_derivatives_match_central_differences(m, v, alpha):
 @given(m=st.floats(-2.0, 2.0), v=st.floats(1e-2, 2.0), alpha=st.floats(0.01, 1.0))
 def test_second_derivatives_match_differences_of_gradients(m, v, alpha):
     x = jnp.array([m, v, alpha])
-    for out in (0, 1):
-        g = jax.grad(lambda x, out=out: soft_threshold_moments(x[0], x[1], x[2])[out])
-        H = jax.hessian(lambda x, out=out: soft_threshold_moments(x[0], x[1], x[2])[out])(x)
+    for g, hess in zip(_grads, _hessians, strict=True):
+        H = hess(x)
         h = 1e-6
         fd = jnp.stack([(g(x + h * e) - g(x - h * e)) / (2 * h) for e in jnp.eye(3)], axis=1)
         np.testing.assert_allclose(H, fd, rtol=1e-5, atol=1e-6)
@@ -113,6 +120,10 @@ def test_soft_threshold_avoids_both_autodiff_traps():
     np.testing.assert_allclose(soft_threshold(u, 0.1), [-0.9, 0.0, 0.0, 0.0, 1.9], atol=1e-15)
 
 
+_sq_error = jax.jit(lambda x: expected_sq_error_elementwise(x[0], x[1], x[2], x[3]))
+_sq_error_derivatives = jax.jit(lambda x: (jax.grad(_sq_error)(x), jax.jacfwd(_sq_error)(x)))
+
+
 @given(
     y=st.floats(-3, 3),
     m=st.floats(-3, 3),
@@ -120,13 +131,12 @@ def test_soft_threshold_avoids_both_autodiff_traps():
     alpha=st.sampled_from([0.0, 0.05, 0.3, 1.0]),
 )
 def test_expected_sq_error_matches_quadrature_and_its_gradient_fd(y, m, v, alpha):
-    from landscape.core.moments import expected_sq_error_elementwise as e
-
     e1, e2 = quadrature_moments(m, v, alpha)
-    assert float(e(y, m, v, alpha)) == pytest.approx((y - e1) ** 2 + e2, rel=1e-9, abs=1e-12)
+    assert float(expected_sq_error_elementwise(y, m, v, alpha)) == pytest.approx((y - e1) ** 2 + e2, rel=1e-9,
+                                                                                 abs=1e-12)  # fmt: skip
     x = jnp.array([y, m, v, alpha])
-    f = lambda x: e(x[0], x[1], x[2], x[3])  # noqa: E731
     h = 1e-6
-    fd = jnp.array([(f(x + h * u) - f(x - h * u)) / (2 * h) for u in jnp.eye(4)])
-    np.testing.assert_allclose(jax.grad(f)(x), fd, rtol=1e-6, atol=1e-7)
-    np.testing.assert_allclose(jax.jacfwd(f)(x), jax.grad(f)(x), rtol=1e-14, atol=1e-15)
+    fd = jnp.array([(_sq_error(x + h * u) - _sq_error(x - h * u)) / (2 * h) for u in jnp.eye(4)])
+    grad, fwd = _sq_error_derivatives(x)
+    np.testing.assert_allclose(grad, fd, rtol=1e-6, atol=1e-7)
+    np.testing.assert_allclose(fwd, grad, rtol=1e-14, atol=1e-15)

@@ -7,7 +7,10 @@ are in the literature), the Hessian spectrum, and the Proposition 1 profile barr
 `landscape.certify_prop1`.
 """
 
+import functools
+
 import jax
+import jax.flatten_util
 import jax.numpy as jnp
 import numpy as np
 import pytest
@@ -204,8 +207,7 @@ def test_mep_without_preconditioning_finds_the_same_saddles():
     r1 = paths.minimum_energy_path(_tilted_well, start, end, args=args, images=25)
     r2 = paths.minimum_energy_path(_tilted_well, start, end, args=args, images=25, precondition=False)
     assert r2.converged and r2.barrier == pytest.approx(r1.barrier, abs=1e-10)
-    mA = newton_minimize(_muller_brown, jnp.asarray([-0.558, 1.442])).x
-    mB = newton_minimize(_muller_brown, jnp.asarray([0.623, 0.028])).x
+    mA, mB = _muller_brown_minima()
     r3 = paths.minimum_energy_path(_muller_brown, mA, mB, images=21, precondition=False)
     assert r3.converged and r3.saddle_energy == pytest.approx(-40.66484, abs=1e-5)
 
@@ -226,15 +228,21 @@ def _muller_brown(p):
     return jnp.sum(A * jnp.exp(a * dx**2 + b * dx * dy + c * dy**2))
 
 
+@functools.cache
+def _muller_brown_minima():
+    """Minima A and B by `newton_minimize` from the literature's coordinates, compiled once for both."""
+    newton = jax.jit(lambda x0: newton_minimize(_muller_brown, x0).x)
+    return newton(jnp.asarray([-0.558, 1.442])), newton(jnp.asarray([0.623, 0.028]))
+
+
 def test_mep_muller_brown():
     """Müller & Brown (1979): minima A (−0.558, 1.442) −146.70, B (0.623, 0.028) −108.17,
     C (−0.050, 0.467) −80.77; the higher saddle on the A–B path is (−0.822, 0.624), −40.665."""
-    mA = newton_minimize(_muller_brown, jnp.asarray([-0.558, 1.442])).x
-    mB = newton_minimize(_muller_brown, jnp.asarray([0.623, 0.028])).x
+    mA, mB = _muller_brown_minima()
     r = paths.minimum_energy_path(_muller_brown, mA, mB, images=21)
-    # the saddle, independently: Newton on ∇V = 0 from the literature's coordinates
+    # the saddle, independently: Newton on ∇V = 0 from the literature's coordinates (compiled, not eager)
     x = np.array([-0.822, 0.624])
-    grad, hess = jax.grad(_muller_brown), jax.hessian(_muller_brown)
+    grad, hess = jax.jit(jax.grad(_muller_brown)), jax.jit(jax.hessian(_muller_brown))
     for _ in range(20):
         x = x - np.linalg.solve(hess(x), grad(x))
     assert float(_muller_brown(x)) == pytest.approx(-40.665, abs=1e-3)

@@ -10,7 +10,11 @@ from landscape.prop2 import main
 
 def test_prop2_cli_alpha_zero_thresholds_are_the_eigenvalues(tmp_path, capsys):
     out = tmp_path / "p2.json"
-    assert main(["--alpha", "0", "--kappa", "2", "--d", "3", "--gammas", "0.001:5:10", "--json", str(out)]) == 0
+    # n = 15, d = 4, κ = 2 and the default 4 restarts: the shapes and settings of
+    # tests/test_gamma.py::test_thresholds_are_the_eigenvalues_at_alpha_zero, so that in one pytest run the
+    # sweep's and the probes' compiled programs (the dense Newton polish) are reused here
+    argv = ["--alpha", "0", "--kappa", "2", "--n", "15", "--d", "4", "--gammas", "0.001:5:10", "--json", str(out)]
+    assert main(argv) == 0
     text = capsys.readouterr().out
     assert "γ''_1" in text and "eigenvalues of S" in text
     data = json.loads(out.read_text())

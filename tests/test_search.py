@@ -62,13 +62,14 @@ def test_collapsed_point_and_witness_are_classified():
 
 
 def test_injected_non_finite_restarts_are_isolated():
-    X = random_data(np.random.default_rng(5), 12, 3)
-    clean = search(X, 0.2, kappa=1, restarts=6, steps=300, seed=1)
+    # n = 10, d = 3 and 200 steps, as in the chunking test below: the per-restart polish compiles once for both
+    X = random_data(np.random.default_rng(5), 10, 3)
+    clean = search(X, 0.2, kappa=1, restarts=6, steps=200, seed=1)
     start = landscape.init_params(X, 1, np.arange(6), 1)
     bad = VAEParams(*(np.array(a) for a in start))
     bad.mu[2, 0, 0] = np.nan  # non-finite from the start
     bad.log_sigma[4, 1, 0] = 800.0  # σ² = e^1600 overflows at once
-    r = search(X, 0.2, kappa=1, restarts=6, steps=300, start=bad)
+    r = search(X, 0.2, kappa=1, restarts=6, steps=200, start=bad)
     assert list(r.status[[2, 4]]) == ["non_finite", "non_finite"]
     assert list(basin_stats(r).categories[[2, 4]]) == ["failed", "failed"]
     keep = [0, 1, 3, 5]
@@ -230,10 +231,12 @@ def test_cli_restarts_adds_the_search_to_the_json(tmp_path, capsys):
     from landscape.prop1 import main
 
     out = tmp_path / "s.json"
-    assert main(["--alpha", "0.5", "--restarts", "8", "--steps", "300", "--json", str(out)]) == 0
+    # 16 restarts of 1000 steps on the default data set (n = 20, d = 3, κ = 1): the search of
+    # test_statuses_and_categories_are_honest_on_a_proposition_1_search, compiled once for both
+    assert main(["--alpha", "0.5", "--restarts", "16", "--steps", "1000", "--json", str(out)]) == 0
     assert "basin fractions" in capsys.readouterr().out
     data = json.loads(out.read_text())["search"]
-    assert data["restarts"] == 8
+    assert data["restarts"] == 16
     assert set(data["fractions"]) == set(landscape.CATEGORIES)
     assert sum(data["fractions"].values()) == pytest.approx(1.0)
     assert data["distinct_minima"] and all("energy" in m and "count" in m for m in data["distinct_minima"])

@@ -84,7 +84,7 @@ def test_the_scale_route_agrees_with_the_dense_route(X, alpha):
 
 
 def test_certify_minima_matches_the_search_and_the_cli_prints_it(X, tmp_path, capsys):
-    res = landscape.search(X, 0.1, kappa=1, restarts=6, steps=600, seed=1)
+    res = landscape.search(X, 0.1, kappa=1, restarts=16, steps=1000, seed=1)  # the CLI's settings below
     stats = landscape.basin_stats(res)
     certs = landscape.certify_minima(res, stats, X)
     assert len(certs) == len(stats.distinct_minima) >= 1
@@ -96,7 +96,9 @@ def test_certify_minima_matches_the_search_and_the_cli_prints_it(X, tmp_path, ca
         assert c.grad_norm == pytest.approx(m.grad_norm, abs=gtol) and c.stationary
         assert c.label in landscape.stationary.LABELS
     js = tmp_path / "out.json"
-    assert main(["--alpha", "0.1", "--restarts", "6", "--steps", "600", "--seed", "1", "--json", str(js)]) == 0
+    # 16 restarts of 1000 steps on the default data set, here and above: the search settings of
+    # tests/test_search.py's Proposition 1 search and CLI test, so that one pytest run compiles them once
+    assert main(["--alpha", "0.1", "--restarts", "16", "--steps", "1000", "--seed", "1", "--json", str(js)]) == 0
     out = capsys.readouterr().out
     assert "Certificates of the distinct minima" in out and "inertia (" in out
     payload = json.loads(js.read_text())

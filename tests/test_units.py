@@ -144,9 +144,14 @@ def bounded_shift(c, u):
     return float(u) * min(1e8, 1e4 * c)
 
 
+# 1000 steps: the setting of tests/test_search.py's searches on data of this shape (n = 20, d = 3, κ = 1), so
+# that one pytest run compiles the per-restart Newton polish once for them and for these
+SEARCH_STEPS = 1000
+
+
 @functools.cache
 def base_search():
-    r = L.search(DS.X, DS.alpha, kappa=1, restarts=8, steps=300, seed=0)
+    r = L.search(DS.X, DS.alpha, kappa=1, restarts=8, steps=SEARCH_STEPS, seed=0)
     return r, L.basin_stats(r)
 
 
@@ -158,7 +163,7 @@ def test_search_is_equivariant(c, u):
     t = bounded_shift(c, u)
     ds = DS.rescaled(c, t)
     r0, s0 = base_search()
-    r = L.search(ds.X, ds.alpha, kappa=1, restarts=8, steps=300, seed=0)
+    r = L.search(ds.X, ds.alpha, kappa=1, restarts=8, steps=SEARCH_STEPS, seed=0)
     s = L.basin_stats(r)
     assert list(s.categories) == list(s0.categories)
     assert list(r.status) == list(r0.status)
@@ -173,7 +178,9 @@ def test_search_is_equivariant(c, u):
 def threshold_setup():
     lam = DS.data.eigenvalues
     grid = np.geomspace(lam[-1], 3 * lam[0], 5)
-    kw = dict(kappa=1, restarts=1, probe_restarts=2, steps=200, rtol=1e-2)
+    # 800 steps: the setting of tests/test_gamma_first_order.py's thresholds on data of this shape, so that one
+    # pytest run compiles the sweep's and the probes' Newton polishes once for both
+    kw = dict(kappa=1, restarts=1, probe_restarts=2, steps=800, rtol=1e-2)
     return grid, kw, L.gamma_thresholds(DS.X, DS.alpha, gammas=grid, **kw)
 
 
