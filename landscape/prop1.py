@@ -45,6 +45,11 @@ def build_parser() -> ArgumentParser:
         action="store_true",
         help="skip the minimisation of the reduced energy on spheres ‖W‖_F = r (the 'sphere' section and its check)",
     )
+    p.add_argument(
+        "--mep",
+        action="store_true",
+        help="also the minimum-energy path (string method, ~30 s) for the barrier bracket lower ≤ MEP ≤ profile",
+    )
     add_output_args(p, plot="save the profiles, spectra and sphere minima as a PNG")
     return p
 
@@ -59,7 +64,9 @@ def main(argv=None) -> int:
 
     try:
         data = landscape.prop1_dataset(args.alpha, n=args.n, d=args.d, kappa=args.kappa, seed=args.seed)
-        cert = landscape.certify_prop1(data, n_random_directions=args.random_directions, sphere=not args.no_sphere)
+        cert = landscape.certify_prop1(
+            data, n_random_directions=args.random_directions, sphere=not args.no_sphere, mep=args.mep
+        )
         found = None
         if args.restarts:
             found = landscape.search(

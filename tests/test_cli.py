@@ -110,3 +110,14 @@ def test_default_run_wall_time_under_20_seconds():
     r = subprocess.run([sys.executable, "-m", "landscape.prop1", "--alpha", "0.1"], capture_output=True, timeout=120)
     assert r.returncode == 0
     assert time.perf_counter() - t0 < 20.0
+
+
+@pytest.mark.slow
+def test_prop1_cli_mep_fills_the_bracket(tmp_path, capsys):
+    """--mep adds the minimum-energy path: lower ≤ MEP ≤ profile (the default tier checks lower ≤ profile above)."""
+    js = tmp_path / "r.json"
+    assert main(["--alpha", "0.1", "--mep", "--json", str(js)]) == 0
+    out = capsys.readouterr().out
+    assert "(holds)" in out
+    sph = json.loads(js.read_text())["collapsed"]["sphere"]
+    assert 0 < sph["barrier_lower"] <= sph["barrier_mep"] <= sph["barrier_profile"]

@@ -33,6 +33,7 @@ from landscape.analysis.profiles import (
     profile_exit,
     random_directions,
 )
+from landscape.analysis.prop1_path import prop1_path
 from landscape.analysis.spectrum import Spectrum, grad_norm
 from landscape.analysis.sphere import UNDERFLOW_T, default_radii, sphere_certificate
 from landscape.common import checks as V
@@ -324,6 +325,7 @@ def certify_prop1(
     spectrum_rtol: float = 1e-8,
     path_t=None,
     sphere: bool = False,
+    mep: bool = False,
 ) -> Prop1Certificate:
     """Check both halves of Proposition 1 on a data set from `prop1_dataset`.
 
@@ -340,6 +342,8 @@ def certify_prop1(
         12 radii log-spaced from α√d/30 to twice the profile barrier's location t_b (α > 0;
         for α = 0 its default radii); the verdict then requires m(r) > 0 at every radius ≤ t_b
         ("sphere_positive_to_barrier").
+      mep: with ``sphere`` and α > 0, also the minimum-energy path (`prop1_path`, the climbing string
+        method; ~30 s at n = 20) as the middle of the barrier bracket lower ≤ MEP ≤ profile.
 
     Returns:
       A `Prop1Certificate`; ``verdict`` is "holds" only if α > 0, the gradient is
@@ -380,7 +384,7 @@ def certify_prop1(
     path = reconstruction_path(data, path_t)
     if warm is not None:
         warm.join()
-    sph = _sphere(user, collapsed) if sphere else None
+    sph = _sphere(user, collapsed, mep) if sphere else None
 
     inner_ok = collapsed.evidence_grad_norm <= 1e-8 * max(1.0, abs(collapsed.energy))  # relative, as grad_tol
     checks = {
@@ -412,6 +416,7 @@ def certify_prop1(
         "path_t": path.t.tolist(),
         "dataset": data.config(),
         "sphere": sphere,
+        "mep": mep,
     }
     return Prop1Certificate(
         data=data,
@@ -458,11 +463,17 @@ def _warm_sphere(data: Prop1Dataset) -> threading.Thread:
     return thread
 
 
-def _sphere(data: Prop1Dataset, collapsed: CollapsedReport):
+def _sphere(data: Prop1Dataset, collapsed: CollapsedReport, mep: bool = False):
     """The sphere certificate of the collapsed point (user units), bracketed above by the profile's barrier."""
     alpha = data.alpha
     radii = _sphere_radii(data, collapsed.barrier_t if collapsed.barrier_shape == "barrier" else None)
     cert = sphere_certificate(data, alpha, kappa=data.kappa, radii=radii, seed=data.seed)
     if alpha == 0 or collapsed.barrier_shape != "barrier":
         return cert
-    return cert.with_upper_bounds(profile=collapsed.barrier_height, exit_radius=profile_exit(collapsed.profiles))
+    barrier_mep = None
+    if mep:
+        path = prop1_path(data)
+        barrier_mep = float(path.barrier) if path.converged else None
+    return cert.with_upper_bounds(
+        mep=barrier_mep, profile=collapsed.barrier_height, exit_radius=profile_exit(collapsed.profiles)
+    )
