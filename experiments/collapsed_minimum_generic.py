@@ -38,6 +38,7 @@ import sys
 import time
 
 import numpy as np
+from barriers_vs_alpha import fit_power_law  # experiments/ is the script's directory (on sys.path)
 
 import landscape  # light: the library (and JAX) load on first use, after the arguments are checked
 from landscape.cli.args import ArgumentParser, check_count, check_output_prefix, seed
@@ -117,17 +118,6 @@ def certify(X, alpha, kappa, seed_, profile=True) -> dict:
         "min_excess": sph.min_excess.tolist(),
         "seconds": time.perf_counter() - t0,
     }
-
-
-def fit_power_law(alphas, values) -> dict:
-    """Least squares of log y = log c + p log α over the finite positive values."""
-    a, y = np.asarray(alphas, float), np.asarray(values, float)
-    ok = np.isfinite(y) & (y > 0)
-    if ok.sum() < 2 or np.unique(a[ok]).size < 2:
-        return {"c": float("nan"), "p": float("nan"), "points": int(ok.sum())}
-    p, logc = np.polyfit(np.log(a[ok]), np.log(y[ok]), 1)
-    resid = np.log(y[ok]) - (logc + p * np.log(a[ok]))
-    return {"c": float(np.exp(logc)), "p": float(p), "points": int(ok.sum()), "rms_log_residual": float(np.std(resid))}
 
 
 def build_parser():

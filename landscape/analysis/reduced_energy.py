@@ -79,6 +79,7 @@ __all__ = [
     "expm1mx",
     "excess_reference",
     "excess_objective",
+    "excess_parts",
     "energy_excess",
     "ReducedCore",
     "ReducedExcess",
@@ -155,8 +156,8 @@ def _piece_magnitudes(m, v, alpha):
     return jnp.where(affine, jnp.abs(m), m1), jnp.where(affine, v, m2)
 
 
-def _excess_parts(W, beta, eta, mu, rho, Y, log_gamma_bar, alpha, *, rounding=False):
-    """(f, c), or (f, c, N) with ``rounding``: the excess, its scale and its rounding scale.
+def excess_parts(W, beta, eta, mu, rho, Y, log_gamma_bar, alpha, *, rounding=False):
+    """(f, c), or (f, c, N) with ``rounding``: the excess, its scale and its rounding scale; jittable, unchecked.
 
     Displacement variables: beta = b − x̄, eta = log γ − log γ̄, rho = log σ; Y = X − x̄. c is f
     with the cross term −2 y E π replaced by its magnitude (the sum of the magnitudes of f's
@@ -195,7 +196,7 @@ def excess_objective(params: VAEParams, X, xbar, log_gamma_bar, alpha) -> jax.Ar
       alpha: the soft threshold α ≥ 0.
     """
     alpha = V.as_real(alpha)
-    f, _ = _excess_parts(
+    f, _ = excess_parts(
         params.W, params.b - xbar, params.log_gamma - log_gamma_bar, params.mu, params.log_sigma, X - xbar,
         log_gamma_bar, alpha,
     )  # fmt: skip
@@ -262,7 +263,7 @@ def _unscale(g, L, kappa, n, d, log_gamma_bar):
 
 def _scaled_parts(g, L, W, Y, log_gamma_bar, alpha, **kw):
     n, d = Y.shape
-    return _excess_parts(W, *_unscale(g, L, W.shape[1], n, d, log_gamma_bar), Y, log_gamma_bar, alpha, **kw)
+    return excess_parts(W, *_unscale(g, L, W.shape[1], n, d, log_gamma_bar), Y, log_gamma_bar, alpha, **kw)
 
 
 def _scaled_excess(g, L, W, Y, log_gamma_bar, alpha, shift=0.0):

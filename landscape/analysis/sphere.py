@@ -61,7 +61,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from landscape.analysis.profiles import affine_descent_directions
-from landscape.analysis.reduced_energy import GTOL, _excess_parts, excess_reference, reduced_excess_core
+from landscape.analysis.reduced_energy import GTOL, excess_parts, excess_reference, reduced_excess_core
 from landscape.analysis.sphere_theory import leading_order_excess
 from landscape.common import checks as V
 from landscape.common.provenance import versions
@@ -125,7 +125,7 @@ def sphere_excess_core(W, X, xbar, log_gamma_bar, alpha, x0=None, gtol=GTOL, max
     sg = jax.lax.stop_gradient
     Y = X - xbar
     Wc, Yc, lgb, a = map(sg, (W, Y, log_gamma_bar, alpha))
-    value_grad = jax.value_and_grad(lambda x: _excess_parts(Wc, *x, Yc, lgb, a), has_aux=True)
+    value_grad = jax.value_and_grad(lambda x: excess_parts(Wc, *x, Yc, lgb, a), has_aux=True)
     G = Wc.T @ Wc
     metric = (0.5 * jnp.exp(lgb) / n, 1.0 / (n * d), 0.5, 0.25)  # D⁻¹ of the collapsed inner Hessian
 
@@ -157,7 +157,7 @@ def sphere_excess_core(W, X, xbar, log_gamma_bar, alpha, x0=None, gtol=GTOL, max
     x0 = tuple(map(sg, x0))
     x, _, norm, tol, _, _ = jax.lax.while_loop(cond, body, (x0, *evaluate(x0), jnp.inf, 0))
     x = tuple(map(sg, x))
-    return _excess_parts(W, *x, Y, log_gamma_bar, alpha)[0], norm <= tol, x
+    return excess_parts(W, *x, Y, log_gamma_bar, alpha)[0], norm <= tol, x
 
 
 def _on_sphere(Vd, r):
@@ -167,7 +167,7 @@ def _on_sphere(Vd, r):
 def _objective(Vd, r, scale, beta, eta, mu, rho, X, xbar, lgb, alpha):
     """asinh(f(r V/‖V‖, x) / s) at a fixed inner point x: the engine's objective (V free; the radius,
     the scale and x per restart). Alternated with the inner solve (module docstring)."""
-    f = _excess_parts(_on_sphere(Vd, r), beta, eta, mu, rho, X - xbar, lgb, alpha)[0]
+    f = excess_parts(_on_sphere(Vd, r), beta, eta, mu, rho, X - xbar, lgb, alpha)[0]
     return jnp.arcsinh(f / scale)
 
 
@@ -193,7 +193,7 @@ def _grid_block(Ws, X, xbar, lgb, alpha):
     n, kappa = X.shape[0], Ws.shape[2]
     zeros = jnp.zeros((n, kappa), Ws.dtype)
     x0 = (jnp.zeros(X.shape[1], Ws.dtype), jnp.zeros((), Ws.dtype), zeros, zeros)
-    return jax.vmap(lambda W: _excess_parts(W, *x0, X - xbar, lgb, alpha)[0])(Ws)
+    return jax.vmap(lambda W: excess_parts(W, *x0, X - xbar, lgb, alpha)[0])(Ws)
 
 
 def _grid_values(Ws, Xs, xbar, lgb, alpha) -> np.ndarray:
