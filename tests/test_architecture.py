@@ -25,7 +25,9 @@ ADDED = ["Data", "as_data", "CurvatureOperator", "hessian_operator", "gauss_newt
          "linear_operator",
          # issue 19: the collapsed point on spheres
          "SphereCertificate", "sphere_certificate", "ReducedExcess", "energy_excess", "reduced_excess",
-         "leading_order_excess", "validity_radius"]  # fmt: skip
+         "leading_order_excess", "validity_radius",
+         # issue 20: the landscape map
+         "LandscapeMap", "MapMinimum", "TransitionState", "landscape_map", "plot_disconnectivity"]  # fmt: skip
 PUBLIC_API_0_1 = sorted([
     'BasinComparison',
     'BasinStats',

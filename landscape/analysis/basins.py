@@ -48,6 +48,7 @@ __all__ = [
     "active_dims",
     "categorize",
     "canonicalize",
+    "inert_rows",
     "wilson_interval",
     "Minimum",
     "BasinStats",
@@ -197,14 +198,7 @@ def canonicalize(params: VAEParams, active, *, alpha: float = 0.0, seed: int = 0
     R, d, k = W.shape
     r = np.random.default_rng(np.random.SeedSequence([seed, 31])).normal(size=d)
     if alpha > 0:
-        from landscape.core.moments import soft_threshold_moments
-
-        m = np.einsum("rnk,rdk->rnd", mu, W)
-        v = np.einsum("rnk,rdk->rnd", np.exp(2 * ls), W**2)
-        mean, var = (np.asarray(a) for a in soft_threshold_moments(m, v, float(alpha)))
-        gamma = np.exp(np.asarray(params.log_gamma, dtype=float)).reshape(R, 1)
-        inert = np.max(mean**2 + var, axis=1) <= 1e-10 * gamma  # (R, d)
-        W[inert] = 0.0
+        W[inert_rows(params, alpha)] = 0.0
     W[~active[:, None, :].repeat(d, axis=1)] = 0.0
     inactive_n = ~active[:, None, :].repeat(mu.shape[1], axis=1)
     mu[inactive_n] = 0.0
@@ -218,6 +212,27 @@ def canonicalize(params: VAEParams, active, *, alpha: float = 0.0, seed: int = 0
     mu = np.take_along_axis(mu, order[:, None, :], axis=2)
     ls = np.take_along_axis(ls, order[:, None, :], axis=2)
     return VAEParams(W=W, b=np.asarray(params.b), log_gamma=np.asarray(params.log_gamma), mu=mu, log_sigma=ls)
+
+
+def inert_rows(params: VAEParams, alpha: float) -> np.ndarray:
+    """The output coordinates j whose pre-activations stay in the dead zone: max_i E π_α(u_ij)² ≤ 1e-10 γ.
+
+    Such a row W_j moves the decoder's output by less than 1e-5 of its noise scale √γ: a flat set
+    (MATH.md §2). One endpoint gives shape (d,), a batch (R, d); all False at α = 0.
+    """
+    W = np.asarray(params.W, dtype=float)
+    if W.ndim == 2:
+        return inert_rows(VAEParams(*(np.asarray(a)[None] for a in params)), alpha)[0]
+    if not alpha > 0:
+        return np.zeros(W.shape[:2], bool)
+    from landscape.core.moments import soft_threshold_moments
+
+    mu, ls = np.asarray(params.mu, dtype=float), np.asarray(params.log_sigma, dtype=float)
+    m = np.einsum("rnk,rdk->rnd", mu, W)
+    v = np.einsum("rnk,rdk->rnd", np.exp(2 * ls), W**2)
+    mean, var = (np.asarray(a) for a in soft_threshold_moments(m, v, float(alpha)))
+    gamma = np.exp(np.asarray(params.log_gamma, dtype=float)).reshape(W.shape[0], 1)
+    return np.max(mean**2 + var, axis=1) <= 1e-10 * gamma  # (R, d)
 
 
 def wilson_interval(k, n, z: float = 1.959963984540054) -> tuple[float, float]:

@@ -153,3 +153,17 @@ def plot_prop2(a, path) -> Path:
     fig.savefig(path, dpi=120)
     plt.close(fig)
     return path
+
+
+def plot_map(lmap, path) -> Path:
+    """The disconnectivity graph of a `LandscapeMap` (`landscape.plot_disconnectivity`)."""
+    plt = _plt()
+    from landscape.cli.disconnectivity_plot import plot_disconnectivity
+
+    fig, ax = plt.subplots(figsize=(6.5, 4.8), constrained_layout=True)
+    plot_disconnectivity(lmap, ax)
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+    return path

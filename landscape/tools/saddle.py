@@ -19,7 +19,7 @@ import numpy as np
 from landscape.tools.flat import flat_fn
 from landscape.tools.newton import newton_minimize
 
-__all__ = ["prfo_step", "newton_polish", "check_connectivity"]
+__all__ = ["prfo_step", "newton_polish", "descend_from_saddle", "check_connectivity"]
 
 
 def prfo_step(g, lam, vec, v_prev, trust):
@@ -106,6 +106,29 @@ def newton_polish(f, spec, x, args, *, steps, gtol, radius, rtol=1e-12, max_halv
     return x, float(v), gn, H, taken
 
 
+def descend_from_saddle(f, spec, args, x, v, step, max_steps, gtol=1e-10) -> list[dict]:
+    """Minimise from x − step·v and x + step·v (saddle-free Newton, `newton_minimize`).
+
+    x: the saddle (flat); v: its negative-curvature eigenvector. Returns one dict per side
+    (sign −1, then +1) with the end point "x" (flat NumPy), "energy", "grad_norm", "steps" and
+    "converged" (‖∇f‖ ≤ gtol).
+    """
+    out = []
+    for sign in (-1.0, 1.0):
+        res = _minimize(f, spec, jnp.asarray(np.asarray(x) + sign * step * np.asarray(v)), args, max_steps, gtol)
+        out.append(
+            {
+                "sign": sign,
+                "x": np.asarray(res.x),
+                "energy": float(res.value),
+                "grad_norm": float(res.grad_norm),
+                "steps": int(res.steps),
+                "converged": bool(float(res.grad_norm) <= gtol),
+            }
+        )
+    return out
+
+
 def check_connectivity(f, spec, args, X, k, spectrum, e_start, e_end, step, max_steps) -> dict:
     v = spectrum.eigenvectors[:, 0]
     xs = X[k]
@@ -113,16 +136,13 @@ def check_connectivity(f, spec, args, X, k, spectrum, e_start, e_end, step, max_
         step = 0.05 * min(np.linalg.norm(xs - X[k - 1]), np.linalg.norm(xs - X[k + 1]))
     etol = 1e-6 * max(1.0, abs(e_start))
     sides, ends = [], []
-    for sign in (-1.0, 1.0):
-        res = _minimize(f, spec, jnp.asarray(xs + sign * step * v), args, max_steps, 1e-10)
-        xe = np.asarray(res.x)
+    for side in descend_from_saddle(f, spec, args, xs, v, step, max_steps):
+        xe = side.pop("x")
+        side.pop("converged")
         ends.append(xe)
         sides.append(
-            {
-                "sign": sign,
-                "energy": float(res.value),
-                "grad_norm": float(res.grad_norm),
-                "steps": int(res.steps),
+            side
+            | {
                 "distance_to_start": float(np.linalg.norm(xe - X[0])),
                 "distance_to_end": float(np.linalg.norm(xe - X[-1])),
             }
