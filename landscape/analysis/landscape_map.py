@@ -315,7 +315,7 @@ def landscape_map(
         reps.append(p_std)
         copy_keys.append(keys)
         copy_params.append(params)
-    if not minima:
+    if not minima and not in_funnel.any():
         raise ValueError(
             "the search found no minimum (every restart failed or ran into the funnel); "
             "try more restarts, or a fixed gamma."

@@ -36,7 +36,7 @@ def plot_disconnectivity(lmap, ax=None, *, title: str | None = None, max_width: 
     tree = lmap.tree
     lay = tree_layout(tree)
     E = np.asarray(tree.energies, dtype=float)
-    levels = [*E[np.isfinite(E)], *(j.energy for j in tree.joins)]
+    levels = [*E[np.isfinite(E)], *(j.energy for j in tree.joins)] or [0.0]  # only a funnel: nothing finite
     hi, lo = max(levels), min(levels)
     span = max(hi - lo, 1e-12 * max(1.0, abs(hi)))
     bottom, top_e = lo - 0.25 * span, hi + 0.12 * span
