@@ -162,3 +162,21 @@ def test_cli_default_run(tmp_path):
     d = json.loads((tmp_path / "m.json").read_text())
     assert d["config"]["gamma"] == 0.1 and d["transition_states"]
     assert (tmp_path / "m.png").stat().st_size > 10_000
+
+
+def test_eigenvector_following_finds_the_pass_of_a_double_well():
+    import jax.numpy as jnp
+
+    from landscape.tools.flat import as_tree
+    from landscape.tools.saddle import eigenvector_following
+
+    def f(p):  # minima (±1, 0, 0); the pass (0, 0, 0) at height 1, index 1
+        x, y, z = p[0], p[1], p[2]
+        return (x**2 - 1.0) ** 2 + 2.0 * y**2 + 0.5 * (z + 0.3 * x * y) ** 2
+
+    x0 = jnp.array([1.0, 0.0, 0.0])
+    spec = as_tree("p", x0)[1]
+    xs, val, gn, n_neg, v, _ = eigenvector_following(f, spec, np.asarray(x0), (), np.array([-1.0, 0, 0]), step=0.05)
+    assert n_neg == 1 and gn < 1e-10
+    assert np.allclose(xs, 0.0, atol=1e-9) and val == pytest.approx(1.0, abs=1e-12)
+    assert abs(v[0]) == pytest.approx(1.0, abs=1e-9)

@@ -34,7 +34,8 @@ def format_map(lmap) -> str:
         lo, hi = m.interval
         out.append(f"  m{i:<3} {m.energy:>18.10g} {m.active:>6} {m.fraction:>9.3f} {f'[{lo:.3f}, {hi:.3f}]':>17} "
                    f"{m.count:>5} {m.copies:>6} {c.grad_norm:>9.2e} {str(c.inertia):>12} {_e(lmap.exit_barrier[i]):>13}"
-                   + ("  collapsed" if m.collapsed else ""))  # fmt: skip
+                   + ("  collapsed" if m.collapsed else "")
+                   + ("  (found by a descent from a saddle)" if m.discovered else ""))  # fmt: skip
     if lmap.funnel:
         f = lmap.funnel
         lo, hi = f["interval"]

@@ -328,6 +328,9 @@ def run(
     in_axes = tuple(0 if b else None for b in batched_args)
     static = dict(f=f, diagnostics=diagnostics, in_axes=in_axes, steps=steps, optimizer=optimizer, method=method,
                   polish_steps=polish_steps, precision=precision)  # fmt: skip
+    # After Adam the tail uses ``steps`` only for the count of steps taken: it is compiled with steps = 0 and the
+    # count completed on the host, so one tail program serves every step count (bit-identical results).
+    tail_static = static if optimizer == "lbfgs" else {**static, "steps": 0}
     lr, gt = jnp.asarray(learning_rate, jnp.float64), jnp.asarray(gtol, jnp.float64)  # one signature: traced
     outs = []
     compile_s = 0.0
@@ -355,7 +358,7 @@ def run(
                 lane = _shard(jax.tree.map(cut, host[0]))
                 a_g = tuple(jax.tree.map(cut, h) if b else x for x, h, b in zip(a, host[1], batched_args, strict=True))
                 if g == 0:
-                    tail, secs, now = _compiled(_tail_jit, _TAIL_STATIC, (*lane, a_g, lr, gt), static)
+                    tail, secs, now = _compiled(_tail_jit, _TAIL_STATIC, (*lane, a_g, lr, gt), tail_static)
                     compile_s, compiled_now = compile_s + secs, compiled_now or now
                 out.append(tail(*lane, a_g, lr, gt))
             out = jax.tree.map(lambda *x: np.concatenate([np.asarray(y) for y in x]), *out)
@@ -364,6 +367,8 @@ def run(
     _STATS["misses" if compiled_now else "hits"] += 1
     run_s = time.perf_counter() - t0 - compile_s
     P, val, gn, failed, fail_step, steps_taken, diag = jax.tree.map(lambda *x: np.concatenate(x), *outs)
+    if optimizer == "adam":  # the tail counted the polish and any failure step; add the descent's steps
+        steps_taken = steps_taken + np.where(fail_step >= 0, 0, steps).astype(steps_taken.dtype)
     val, gn, status = end_status(val, gn, failed, gtol)
     return EngineRun(
         params=P,

@@ -19,7 +19,9 @@ import numpy as np
 from landscape.tools.flat import flat_fn
 from landscape.tools.newton import newton_minimize
 
-__all__ = ["prfo_step", "newton_polish", "descend_from_saddle", "check_connectivity"]
+__all__ = [
+    "prfo_step", "newton_polish", "eigenvector_following", "descend_from_saddle", "minimize", "check_connectivity",
+]  # fmt: skip
 
 
 def prfo_step(g, lam, vec, v_prev, trust):
@@ -104,6 +106,42 @@ def newton_polish(f, spec, x, args, *, steps, gtol, radius, rtol=1e-12, max_halv
         x, v, g, H, gn = xn, vn, gn_vec, Hn, gnn
         taken += 1
     return x, float(v), gn, H, taken
+
+
+def eigenvector_following(f, spec, x, args, v, *, step=0.05, trust=0.1, max_steps=300, gtol=1e-8, rtol=1e-10):
+    """A single-ended transition-state search: from x + step·v, P-RFO steps that follow mode v uphill.
+
+    Hybrid eigenvector-following from a minimum (Cerjan & Miller 1981; Baker 1986; Wales, *Energy
+    Landscapes* §6.2.4): each step maximises along the Hessian eigenvector that overlaps most with the
+    one followed so far and minimises along all the others (`prfo_step`), cut to ``trust``, until
+    ‖∇f‖ ≤ gtol·max(1, |f|) with exactly one eigenvalue below −rtol·max|λ|. Then `newton_polish`.
+    Returns (x, value, ‖∇f‖, n_negative, eigenvector of the lowest eigenvalue, steps); n_negative = −1
+    (and the eigenvector None) if it never reached index 1.
+    """
+    x = np.asarray(x, dtype=float) + step * np.asarray(v, dtype=float)
+    v_prev = jnp.asarray(v)
+    n_neg, taken = -1, 0
+    for taken in range(1, max_steps + 1):
+        val, g, H = (np.asarray(a) for a in _value_grad_hess(f, spec, jnp.asarray(x), args))
+        if not (np.isfinite(val) and np.all(np.isfinite(g))):
+            return x, float(val), float("nan"), -1, None, taken
+        lam, vec = np.linalg.eigh(0.5 * (H + H.T))
+        n_neg = int(np.sum(lam < -rtol * np.max(np.abs(lam))))
+        if n_neg == 1 and np.linalg.norm(g) <= 1e-4 * max(1.0, abs(float(val))):
+            break
+        p, v_prev = prfo_step(jnp.asarray(g), jnp.asarray(lam), jnp.asarray(vec), v_prev, trust)
+        x = x + np.asarray(p)
+    else:
+        return x, float(val), float(np.linalg.norm(g)), -1, None, taken
+    x, val, gn, H, _ = newton_polish(f, spec, x, args, steps=30, gtol=gtol, radius=trust)
+    lam, vec = np.linalg.eigh(0.5 * (H + H.T))
+    return x, val, gn, int(np.sum(lam < -rtol * np.max(np.abs(lam)))), vec[:, 0], taken
+
+
+def minimize(f, spec, x, args, max_steps, gtol=1e-10):
+    """Saddle-free Newton (`newton_minimize`) from the flat point x: (x, value, ‖∇f‖, steps)."""
+    res = _minimize(f, spec, jnp.asarray(x), args, max_steps, gtol)
+    return np.asarray(res.x), float(res.value), float(res.grad_norm), int(res.steps)
 
 
 def descend_from_saddle(f, spec, args, x, v, step, max_steps, gtol=1e-10) -> list[dict]:
