@@ -90,6 +90,9 @@ def test_tree_union_find():
     assert tree.barrier[:3] == (5.0, 2.0, 1.0) and tree.exit_edge[:3] == (0, 1, 1)
     assert tree.joins_lowest == (8.0, 8.0, 8.0, 8.0)  # the funnel is the lowest node
     assert tree.connected
+    # the lowest node joined to nothing: it joins the rest at +inf (never), not -inf
+    alone = disconnectivity_tree([0.0, 1.0, 2.0], [(3.0, 1, 2)])
+    assert alone.joins_lowest == (math.inf, math.inf, math.inf) and not alone.connected
     lay = tree_layout(tree)
     assert sorted(lay["leaf_x"]) == [0.0, 1.0, 2.0, 3.0]
     # a join's x is the mean of its children's

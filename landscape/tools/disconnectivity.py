@@ -108,6 +108,8 @@ def disconnectivity_tree(energies, edges) -> DisconnectivityTree:
             joins_lowest[lowest] = e
         parent[rb] = ra
         members[ra] = members.pop(ra) + members.pop(rb)
+    if joins_lowest[lowest] == -math.inf:  # the lowest node never joins another
+        joins_lowest[lowest] = math.inf
     comps = tuple(tuple(sorted(m)) for m in sorted(members.values(), key=lambda m: min(E[i] for i in m)))
     return DisconnectivityTree(
         energies=tuple(E),

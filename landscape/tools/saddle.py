@@ -123,7 +123,9 @@ def eigenvector_following(f, spec, x, args, v, *, step=0.05, trust=0.1, max_step
     n_neg, taken = -1, 0
     for taken in range(1, max_steps + 1):
         val, g, H = (np.asarray(a) for a in _value_grad_hess(f, spec, jnp.asarray(x), args))
-        if not (np.isfinite(val) and np.all(np.isfinite(g))):
+        with np.errstate(over="ignore", invalid="ignore"):  # a walk that ran off: stop, no warning
+            ran_off = not (np.isfinite(val) and np.isfinite(np.linalg.norm(g)) and np.all(np.isfinite(H)))
+        if ran_off:
             return x, float(val), float("nan"), -1, None, taken
         lam, vec = np.linalg.eigh(0.5 * (H + H.T))
         n_neg = int(np.sum(lam < -rtol * np.max(np.abs(lam))))
