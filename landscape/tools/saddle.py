@@ -114,13 +114,14 @@ def eigenvector_following(f, spec, x, args, v, *, step=0.05, trust=0.1, max_step
     Hybrid eigenvector-following from a minimum (Cerjan & Miller 1981; Baker 1986; Wales, *Energy
     Landscapes* §6.2.4): each step maximises along the Hessian eigenvector that overlaps most with the
     one followed so far and minimises along all the others (`prfo_step`), cut to ``trust``, until
-    ‖∇f‖ ≤ gtol·max(1, |f|) with exactly one eigenvalue below −rtol·max|λ|. Then `newton_polish`.
+    ‖∇f‖ ≤ 1e-4·max(1, |f|) with exactly one eigenvalue below −rtol·max|λ|; then `newton_polish`
+    to ‖∇f‖ ≤ gtol, and the index is counted again at the polished point.
     Returns (x, value, ‖∇f‖, n_negative, eigenvector of the lowest eigenvalue, steps); n_negative = −1
     (and the eigenvector None) if it never reached index 1.
     """
     x = np.asarray(x, dtype=float) + step * np.asarray(v, dtype=float)
     v_prev = jnp.asarray(v)
-    n_neg, taken = -1, 0
+    taken = 0
     for taken in range(1, max_steps + 1):
         val, g, H = (np.asarray(a) for a in _value_grad_hess(f, spec, jnp.asarray(x), args))
         with np.errstate(over="ignore", invalid="ignore"):  # a walk that ran off: stop, no warning
@@ -128,8 +129,7 @@ def eigenvector_following(f, spec, x, args, v, *, step=0.05, trust=0.1, max_step
         if ran_off:
             return x, float(val), float("nan"), -1, None, taken
         lam, vec = np.linalg.eigh(0.5 * (H + H.T))
-        n_neg = int(np.sum(lam < -rtol * np.max(np.abs(lam))))
-        if n_neg == 1 and np.linalg.norm(g) <= 1e-4 * max(1.0, abs(float(val))):
+        if _index(lam, rtol) == 1 and np.linalg.norm(g) <= 1e-4 * max(1.0, abs(float(val))):
             break
         p, v_prev = prfo_step(jnp.asarray(g), jnp.asarray(lam), jnp.asarray(vec), v_prev, trust)
         x = x + np.asarray(p)
@@ -137,7 +137,12 @@ def eigenvector_following(f, spec, x, args, v, *, step=0.05, trust=0.1, max_step
         return x, float(val), float(np.linalg.norm(g)), -1, None, taken
     x, val, gn, H, _ = newton_polish(f, spec, x, args, steps=30, gtol=gtol, radius=trust)
     lam, vec = np.linalg.eigh(0.5 * (H + H.T))
-    return x, val, gn, int(np.sum(lam < -rtol * np.max(np.abs(lam)))), vec[:, 0], taken
+    return x, val, gn, _index(lam, rtol), vec[:, 0], taken
+
+
+def _index(lam, rtol):
+    """The number of eigenvalues below −rtol·max|λ|."""
+    return int(np.sum(lam < -rtol * np.max(np.abs(lam))))
 
 
 def minimize(f, spec, x, args, max_steps, gtol=1e-10):
