@@ -27,7 +27,11 @@ ADDED = ["Data", "as_data", "CurvatureOperator", "hessian_operator", "gauss_newt
          "SphereCertificate", "sphere_certificate", "ReducedExcess", "energy_excess", "reduced_excess",
          "leading_order_excess", "validity_radius",
          # issue 20: the landscape map
-         "LandscapeMap", "MapMinimum", "TransitionState", "landscape_map", "plot_disconnectivity"]  # fmt: skip
+         "LandscapeMap", "MapMinimum", "TransitionState", "landscape_map", "plot_disconnectivity",
+         # issue 21: remedies and amortised encoders
+         "Remedy", "remedy_energy", "RemedyRun", "train_remedy", "certify_remedy_collapsed", "AffineEncoder",
+         "MLPEncoder", "AmortisedParams", "amortised_energy", "amortised_collapsed_point", "affine_collapsed_inertia",
+         "difference_interval"]  # fmt: skip
 PUBLIC_API_0_1 = sorted([
     'BasinComparison',
     'BasinStats',

@@ -50,6 +50,7 @@ __all__ = [
     "canonicalize",
     "inert_rows",
     "wilson_interval",
+    "difference_interval",
     "Minimum",
     "BasinStats",
     "basin_stats",
@@ -252,6 +253,19 @@ def wilson_interval(k, n, z: float = 1.959963984540054) -> tuple[float, float]:
     centre = (p + z * z / (2 * n)) / den
     half = z * np.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / den
     return (float(max(0.0, centre - half)), float(min(1.0, centre + half)))
+
+
+def difference_interval(k1, n1, k2, n2, z: float = 1.959963984540054) -> tuple[float, float]:
+    """Newcombe's (1998, method 10) interval for p₁ − p₂ = k₁/n₁ − k₂/n₂, from the two Wilson intervals.
+
+    With (l_i, u_i) the Wilson interval of p_i: (p₁ − p₂ − √((p₁ − l₁)² + (u₂ − p₂)²),
+    p₁ − p₂ + √((u₁ − p₁)² + (p₂ − l₂)²)). It treats the samples as independent; for paired runs from the
+    same starting points it is conservative when their outcomes are positively correlated.
+    """
+    (l1, u1), (l2, u2) = wilson_interval(k1, n1, z), wilson_interval(k2, n2, z)
+    p1, p2 = k1 / max(n1, 1), k2 / max(n2, 1)
+    d = p1 - p2
+    return (float(d - np.hypot(p1 - l1, u2 - p2)), float(d + np.hypot(u1 - p1, p2 - l2)))
 
 
 @dataclass(frozen=True)

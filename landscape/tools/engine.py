@@ -135,14 +135,14 @@ def _cast(tree, dtype):
 
 
 def _finish_one(p, failed, fail_step, a, learning_rate, gtol, *, f, diagnostics, steps, optimizer, method,
-                polish_steps, precision):  # fmt: skip
+                polish_steps, precision, schedule, inner_steps, inner, inner_until):  # fmt: skip
     """One restart after the Adam descent (or from its start, for L-BFGS): the L-BFGS descent, the float64
     polish, and the endpoint's value, ‖∇f‖₂ and diagnostics."""
     if optimizer == "lbfgs":
         low = jnp.float32 if precision == "float32" else jnp.float64
         a_low = _cast(a, low)
-        p, failed, fail_step = descend(lambda q: f(q, *a_low), _cast(p, low), steps=steps,
-                                       learning_rate=learning_rate, optimizer="lbfgs")  # fmt: skip
+        p, failed, fail_step = descend(_objective(f, a_low, schedule), _cast(p, low), steps=steps,
+                                       learning_rate=learning_rate, optimizer="lbfgs", schedule=schedule)  # fmt: skip
     p = jax.tree.map(lambda x: x.astype(jnp.float64), p)
     obj = lambda q: f(q, *a)  # noqa: E731
     p, val, gn, failed, k_pol = finish(obj, p, failed, method=method, steps=polish_steps, gtol=gtol)
@@ -151,7 +151,15 @@ def _finish_one(p, failed, fail_step, a, learning_rate, gtol, *, f, diagnostics,
     return p, val, gn, failed, fail_step, steps_taken, diag
 
 
-def _descent_chunk(P0, args, learning_rate, gtol, *, f, in_axes, steps, precision):
+def _objective(f, a, schedule):
+    """The descent's objective: ``f(p, *a)``, or with a schedule ``f(p, k, *a[1:])`` (``a[0]`` is the final step)."""
+    if schedule:
+        return lambda p, k: f(p, k, *a[1:])
+    return lambda p: f(p, *a)
+
+
+def _descent_chunk(P0, args, learning_rate, gtol, *, f, in_axes, steps, precision, schedule, inner_steps, inner,
+                   inner_until):  # fmt: skip
     """The Adam descent of a whole chunk, vmapped (the hot path): (p, failed, fail_step) per restart.
 
     Elementwise work and per-restart reductions, compiled without the library fusions
@@ -162,8 +170,9 @@ def _descent_chunk(P0, args, learning_rate, gtol, *, f, in_axes, steps, precisio
 
     def one(p0, *a):
         a_low = _cast(a, low)
-        return descend(lambda p: f(p, *a_low), _cast(p0, low), steps=steps, learning_rate=learning_rate,
-                       optimizer="adam")  # fmt: skip
+        return descend(_objective(f, a_low, schedule), _cast(p0, low), steps=steps, learning_rate=learning_rate,
+                       optimizer="adam", schedule=schedule, inner_steps=inner_steps, inner=inner,
+                       inner_until=inner_until)  # fmt: skip
 
     return jax.vmap(one, in_axes=(0, *in_axes))(P0, *args)
 
@@ -182,8 +191,10 @@ def _tail(P, failed, fail_step, args, learning_rate, gtol, *, in_axes, **static)
     return jax.vmap(one, in_axes=(0, 0, 0, *in_axes))(P, failed, fail_step, *args)
 
 
-_DESCENT_STATIC = ("f", "in_axes", "steps", "precision")
-_TAIL_STATIC = ("f", "diagnostics", "in_axes", "steps", "optimizer", "method", "polish_steps", "precision")
+_SCHEDULE_STATIC = ("schedule", "inner_steps", "inner", "inner_until")
+_DESCENT_STATIC = ("f", "in_axes", "steps", "precision", *_SCHEDULE_STATIC)
+_TAIL_STATIC = ("f", "diagnostics", "in_axes", "steps", "optimizer", "method", "polish_steps", "precision",
+                *_SCHEDULE_STATIC)  # fmt: skip
 _descent_jit = jax.jit(_descent_chunk, static_argnames=_DESCENT_STATIC)
 _tail_jit = jax.jit(_tail, static_argnames=_TAIL_STATIC)
 _CACHE: dict = {}
@@ -278,6 +289,10 @@ def run(
     precision: str = DEFAULTS["precision"],
     progress: bool | None = None,
     label: str = "multistart",
+    schedule: bool = False,
+    inner_steps: int = 0,
+    inner: tuple | None = None,
+    inner_until: int | None = None,
 ) -> EngineRun:
     """Minimise ``f(params, *args)`` from ``restarts`` starts, in compiled chunks.
 
@@ -299,6 +314,14 @@ def run(
         every chunk has one shape and compiles once.
       progress: a progress bar on stderr (tqdm; default: when there are ≥ 2 chunks).
       label: the progress bar's label.
+      schedule: ``f`` is a step-dependent objective ``f(params, step, *args)`` (a KL warm-up, an
+        annealed γ: `landscape.remedies`). The descent calls it at step = 0, 1, …, steps − 1; the
+        polish, the endpoint's value and gradient, and ``diagnostics(params, step, *args)`` use
+        step = ``steps``: the objective the schedule ends at, which is the one certified.
+      inner_steps, inner, inner_until: aggressive inference (`landscape.tools.descent.descend`, Adam
+        only): ``inner_steps`` K Adam steps on the leaves that ``inner`` marks (one bool per leaf of a
+        start, in ``jax.tree.leaves`` order) before each step on the rest, for the first
+        ``inner_until`` steps (default all), then joint steps. K = 0 (the default) is plain Adam.
     """
     if not callable(f):
         raise ValueError(f"f must be a callable f(params, *args) -> scalar, got {type(f).__name__}.")
@@ -315,6 +338,14 @@ def run(
     batched_args = (False,) * len(args) if batched_args is None else tuple(bool(b) for b in batched_args)
     if len(batched_args) != len(args):
         raise ValueError(f"batched_args needs one flag per argument ({len(args)}), got {len(batched_args)}.")
+    inner_steps = V.check_size("inner_steps", inner_steps, 0)
+    if inner_steps and optimizer != "adam":
+        raise ValueError("inner_steps (aggressive inference) needs optimizer='adam'.")
+    if inner_until is not None:
+        inner_until = V.check_size("inner_until", inner_until, 0)
+    inner = None if not inner_steps else tuple(bool(b) for b in inner) if inner is not None else None
+    if schedule:  # the final step leads the arguments: the tail evaluates f(p, steps, *args)
+        args, batched_args = (jnp.asarray(steps), *args), (False, *batched_args)
     make_starts = starts if callable(starts) else (lambda idx: jax.tree.map(lambda a: jnp.asarray(a)[idx], starts))
     probe = jax.eval_shape(make_starts, np.zeros(1, dtype=np.int64))
     size = sum(int(np.prod(a.shape[1:])) for a in jax.tree.leaves(probe))
@@ -327,10 +358,12 @@ def run(
     chunks = int(np.ceil(restarts / chunk))
     in_axes = tuple(0 if b else None for b in batched_args)
     static = dict(f=f, diagnostics=diagnostics, in_axes=in_axes, steps=steps, optimizer=optimizer, method=method,
-                  polish_steps=polish_steps, precision=precision)  # fmt: skip
+                  polish_steps=polish_steps, precision=precision, schedule=bool(schedule), inner_steps=inner_steps,
+                  inner=inner, inner_until=inner_until if inner_steps else None)  # fmt: skip
     # After Adam the tail uses ``steps`` only for the count of steps taken: it is compiled with steps = 0 and the
     # count completed on the host, so one tail program serves every step count (bit-identical results).
-    tail_static = static if optimizer == "lbfgs" else {**static, "steps": 0}
+    tail_static = static if optimizer == "lbfgs" else {**static, "steps": 0, "inner_steps": 0, "inner": None,
+                                                       "inner_until": None}  # fmt: skip
     lr, gt = jnp.asarray(learning_rate, jnp.float64), jnp.asarray(gtol, jnp.float64)  # one signature: traced
     outs = []
     compile_s = 0.0
