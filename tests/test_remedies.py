@@ -52,7 +52,8 @@ def test_neutral_remedy_is_eq5_value_and_gradient(seed, alpha, step, learned):
 def test_neutral_remedy_of_an_amortised_encoder_is_its_eq5(seed, alpha):
     X, p = _point(seed)
     rng = np.random.default_rng(seed + 1)
-    q = AmortisedParams(p.W, p.b, p.log_gamma, AffineEncoder(*(jnp.asarray(rng.normal(size=s)) for s in ((2, 3), 2, 2))))
+    enc = AffineEncoder(*(jnp.asarray(rng.normal(size=s)) for s in ((2, 3), 2, 2)))
+    q = AmortisedParams(p.W, p.b, p.log_gamma, enc)
     v5, g5 = jax.value_and_grad(amortised_energy)(q, X, alpha)
     v, g = jax.value_and_grad(amortised_remedy_energy)(q, 3, X, alpha, None, L.Remedy().args())
     assert abs(float(v) - float(v5)) <= 1e-12 * abs(float(v5))
@@ -189,3 +190,40 @@ def test_bad_remedies_are_refused():
     with pytest.raises(ValueError, match="inner"):
         _, p0, f = _problem()
         descend(f, p0, steps=2, learning_rate=1e-2, inner_steps=1, inner=(True,) * 5)
+
+
+REMEDIES = [
+    (L.Remedy("plain"), "free"),
+    (L.Remedy("warm", warmup=10, cycles=2, ramp=0.5, beta=0.7, free_bits=0.1), "free"),
+    (L.Remedy("anneal", gamma=0.05, gamma_start=0.5, anneal=10), "free"),
+    (L.Remedy("aggressive", inner_steps=2, inner_until=10), "free"),
+    (L.Remedy("affine"), "affine"),
+    (L.Remedy("mlp", free_bits=0.1), "mlp"),
+]
+
+
+@pytest.mark.parametrize("remedy, encoder", REMEDIES, ids=[r.name for r, _ in REMEDIES])
+def test_same_seed_same_results_and_the_same_starts(remedy, encoder):
+    ds = L.prop1_dataset(0.5)
+    kw = dict(kappa=1, restarts=3, remedy=remedy, encoder=encoder, steps=30, seed=4, progress=False)
+    a, b = L.train_remedy(ds.X, 0.5, **kw), L.train_remedy(ds.X, 0.5, **kw)
+    for field in ("energy", "objective", "grad_norm", "kl", "ablation"):
+        assert np.array_equal(getattr(a, field), getattr(b, field), equal_nan=True), field
+    assert a.category.tolist() == b.category.tolist()
+    assert sum(a.fractions.values()) == pytest.approx(1.0)
+    c = L.train_remedy(ds.X, 0.5, **{**kw, "seed": 5})
+    assert not np.array_equal(a.energy, c.energy)
+    if encoder == "free":  # restart r starts where `search` starts restart r: 0 steps give search's start
+        s = L.search(ds.X, 0.5, kappa=1, restarts=3, steps=0, seed=4, polish="none",
+                     gamma=remedy.gamma, init=remedy.init, progress=False)  # fmt: skip
+        t = L.train_remedy(ds.X, 0.5, **{**kw, "steps": 0, "remedy": L.Remedy(gamma=remedy.gamma)})
+        np.testing.assert_allclose(t.energy, s.energy, rtol=1e-13)
+
+
+def test_categories_read_the_decoder_under_free_bits():
+    """A restart whose encoder keeps information the decoder ignores (W = 0) is collapsed, not active."""
+    ds = L.prop1_dataset(0.5)
+    run = L.train_remedy(ds.X, 0.5, kappa=1, restarts=2, steps=0, progress=False,
+                         remedy=L.Remedy(init=L.InitScales(w=0.0)))  # fmt: skip
+    assert np.all(run.kl > 1.0)  # μ ~ N(0, 1): lots of KL
+    assert np.all(run.ablation == 0.0) and run.category.tolist() == ["collapsed", "collapsed"]
