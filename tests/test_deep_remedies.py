@@ -1,5 +1,5 @@
-"""landscape.deep's cures of posterior collapse (issue 21): free bits and aggressive inference. Tiny
-networks in float64."""
+"""landscape.deep's cures of posterior collapse (issue 21): free bits, aggressive inference, and the
+decoder-based count of ignored latent dimensions. Tiny networks in float64."""
 
 from __future__ import annotations
 
@@ -221,3 +221,45 @@ def test_bad_remedy_config_is_rejected(kw, name):
     with pytest.raises(ValueError, match=name):
         _cfg(**kw)
 
+
+# --------------------------------------------------------------------------- decoder-ignored dimensions
+
+
+def test_decoder_ignored_dims_against_an_affine_decoder():
+    """decode(z) = W z + b with column 1 of W zero ignores z_1 exactly; the effect of zeroing z_0 is
+    (1/(nd γ̄)) Σ_i (‖r_i + w_0 z_i0‖² − ‖r_i‖²), r_i = x_i − decode(z_i)."""
+    rng = np.random.default_rng(1)
+    X = rng.normal(size=(30, 3))
+    Z = rng.normal(size=(30, 3))
+    W = np.array([[1.0, 0.0, 1e-4], [0.5, 0.0, -1e-4], [-2.0, 0.0, 0.0]])
+    b = np.array([0.1, 0.0, -0.2])
+    out = deep.decoder_ignored_dims(lambda z: z @ jnp.asarray(W).T + jnp.asarray(b), Z, X)
+    gbar = np.mean((X - X.mean(0)) ** 2)
+    r = X - (Z @ W.T + b)
+    oracle0 = (np.sum((r + np.outer(Z[:, 0], W[:, 0])) ** 2) - np.sum(r**2)) / (X.size * gbar)
+    assert out["decoder_effect_per_dim"][0] == pytest.approx(oracle0, rel=1e-12)
+    assert out["decoder_effect_per_dim"][1] == 0.0
+    assert abs(out["decoder_effect_per_dim"][2]) < 1e-3  # used, but far below 1% of γ̄
+    assert out["decoder_ignored_dims"] == 2
+    assert out["decoder_mse_at_codes"] == pytest.approx(np.mean(r**2), rel=1e-12)
+    assert deep.decoder_ignored_dims(lambda z: z @ jnp.asarray(W).T, Z, X, rel_tol=1e-9)["decoder_ignored_dims"] == 1
+    with pytest.raises(ValueError, match="Z"):
+        deep.decoder_ignored_dims(lambda z: z, Z[:5], X)
+    with pytest.raises(ValueError, match="rel_tol"):
+        deep.decoder_ignored_dims(lambda z: z, Z, X, rel_tol=0.0)
+
+
+def test_decoder_ignored_dims_of_a_deep_vae_whose_first_decoder_layer_drops_a_coordinate():
+    """evaluate_vae counts a latent the decoder cannot read (its row of the first kernel is 0) as ignored,
+    while the KL count can call it active."""
+    X = _data(n=20, d=4)
+    model = deep.make_model("vae", 4, depth=2, width=6, latent=2, seed=0, dtype="float64")
+    layer = model.decoder.trunk.layers[0]
+    layer.kernel[...] = layer.kernel[...].at[1].set(0.0)
+    layer.kernel[...] = layer.kernel[...].at[0].multiply(20.0)
+    graphdef, state = nnx.split(model)
+    m = deep.evaluate_vae(graphdef, state, X, pairs=2)
+    assert m["decoder_effect_per_dim"][1] == 0.0
+    assert abs(m["decoder_effect_per_dim"][0]) >= 0.01
+    assert m["decoder_ignored_dims"] == 1
+    assert m["decoder_mse_at_codes"] == pytest.approx(m["mean_recon_error"], rel=1e-12)
