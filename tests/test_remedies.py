@@ -52,7 +52,8 @@ def test_neutral_remedy_is_eq5_value_and_gradient(seed, alpha, step, learned):
 def test_neutral_remedy_of_an_amortised_encoder_is_its_eq5(seed, alpha):
     X, p = _point(seed)
     rng = np.random.default_rng(seed + 1)
-    q = AmortisedParams(p.W, p.b, p.log_gamma, AffineEncoder(*(jnp.asarray(rng.normal(size=s)) for s in ((2, 3), 2, 2))))
+    enc = AffineEncoder(*(jnp.asarray(rng.normal(size=s)) for s in ((2, 3), 2, 2)))
+    q = AmortisedParams(p.W, p.b, p.log_gamma, enc)
     v5, g5 = jax.value_and_grad(amortised_energy)(q, X, alpha)
     v, g = jax.value_and_grad(amortised_remedy_energy)(q, 3, X, alpha, None, L.Remedy().args())
     assert abs(float(v) - float(v5)) <= 1e-12 * abs(float(v5))

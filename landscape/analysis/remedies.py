@@ -86,7 +86,9 @@ class Remedy:
         if not (np.isfinite(self.ramp) and 0 < self.ramp <= 1):
             raise ValueError(f"ramp must be in (0, 1] (the rising fraction of a cycle), got {self.ramp!r}.")
         if not (np.isfinite(self.free_bits) and self.free_bits >= 0):
-            raise ValueError(f"free_bits must be a finite λ >= 0 (nats per point and dimension), got {self.free_bits!r}.")
+            raise ValueError(
+                f"free_bits must be a finite λ >= 0 (nats per point and dimension), got {self.free_bits!r}."
+            )
         if self.gamma is not None:
             V.check_gamma(self.gamma)
         V.check_size("anneal", self.anneal, 0)

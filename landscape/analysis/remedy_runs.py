@@ -28,7 +28,6 @@ eq. (5) with β or free bits: the one actually optimised), with `landscape.tools
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass, field
 
 import jax
@@ -92,8 +91,9 @@ def remedy_starts(data, kappa, encoder, seed, init, hidden=(16,)):
         if encoder == "affine":
             def one(k):
                 k1, k2 = jax.random.split(k)
-                return AffineEncoder(init.mu / np.sqrt(d) * jax.random.normal(k1, (kappa, d)), jnp.zeros(kappa),
-                                     init.log_sigma_mean + init.log_sigma * jax.random.normal(k2, (kappa,)))  # fmt: skip
+                mu = init.mu / np.sqrt(d) * jax.random.normal(k1, (kappa, d))
+                log_sigma = init.log_sigma_mean + init.log_sigma * jax.random.normal(k2, (kappa,))
+                return AffineEncoder(mu, jnp.zeros(kappa), log_sigma)
         else:
             def one(k):
                 return MLPEncoder.create(d, kappa, hidden, key=k)

@@ -79,7 +79,9 @@ class _MLP(nnx.Module):
 
     def __init__(self, d: int, kappa: int, hidden: tuple[int, ...], rngs: nnx.Rngs):
         sizes = (d, *hidden)
-        self.hidden = nnx.List([nnx.Linear(a, b, param_dtype=jnp.float64, rngs=rngs) for a, b in zip(sizes, sizes[1:])])
+        self.hidden = nnx.List(
+            [nnx.Linear(a, b, param_dtype=jnp.float64, rngs=rngs) for a, b in zip(sizes[:-1], sizes[1:], strict=True)]
+        )
         self.mu = nnx.Linear(sizes[-1], kappa, param_dtype=jnp.float64, rngs=rngs)
         self.log_sigma = nnx.Linear(sizes[-1], kappa, param_dtype=jnp.float64, rngs=rngs)
 
