@@ -1,4 +1,4 @@
-"""The paper's Section 6 depth sweep: AE, VAE and VAE with KL warm-start at 1–10 hidden layers.
+"""The paper's Section 6 depth sweep: AE, VAE and three cures of posterior collapse at 1–10 hidden layers.
 
 Dai, Wang & Wipf (ICML 2020), Figure 1 (top) and Figure 2, and the Section 5 chain measured end to end:
 a deep AE's reconstruction error ε bounds the VAE's implicit γ* of eq. (9) from below (eq. (7):
@@ -9,24 +9,33 @@ decoder, ReLU) and every seed, it trains
 - ``ae``: the deterministic AE x̂ = μ_x(μ_z(x)) on (1/nd) Σ‖x − x̂‖²;
 - ``vae``: the Gaussian VAE of eq. (3), γ learned, one reparameterised sample per point;
 - ``vae_warm``: the same VAE with a KL warm-start (KL weight rising linearly from 0 to 1 over the
-  first half of training);
+  first ``--warmup-frac`` of training, default half);
+- ``vae_fb``: the same VAE with free bits (Kingma et al. 2016, per latent dimension over the
+  minibatch): a dimension's KL counts only above ``--free-bits`` λ nats per point (default 0.25), on
+  eq. (5)'s scale 2 Σ_k max(λ·batch, KL_k), for the whole of training;
+- ``vae_agg``: the same VAE with aggressive inference (He et al. 2019, Algorithm 1): for the first
+  ``--aggressive-frac`` of the epochs (default 0.2) each step runs ``--inner-steps`` K Adam steps on
+  the encoder (default 5; same minibatch, fresh noise) before one step on the decoder and log γ, each
+  group with its own Adam state; plain joint steps after that (`landscape.deep.train`);
 
 all seeds of a (depth, model) at once (``jax.vmap``), float32 training, every reported number
 re-evaluated in float64 on the full training set: the AE's error (eq. (7), left); the VAE's expected
 reconstruction error (eq. (7), right), which is γ* of eq. (9); its mean reconstruction error at z = μ_z;
-the learned γ; collapsed latent dimensions (mean KL < 0.01) and Dang et al.'s active units; the σ_z
-histogram. For the VAEs of the first ``--gamma-prime-seeds`` seeds, `landscape.deep.gamma_prime` holds
-the trained decoder fixed and measures Proposition 2's γ′ (φ re-minimised per point, on
-``--gamma-prime-points`` points), and the gap at γ*: negative means the trained decoder still beats the
-trivial solution at its own γ*. Per depth it also builds the collapsed stationary point of MATH.md §7
-(small: ``--collapsed-points`` points, width ``--collapsed-width``) and reports its gradient norm and
-the most negative Hessian eigenvalue by Lanczos (`landscape.lanczos`).
+the learned γ; collapsed latent dimensions (mean KL < 0.01) and Dang et al.'s active units; the latent
+dimensions the decoder ignores (z_k = 0 in z = μ_z(x) moves its mean squared error by < 1% of γ̄,
+`landscape.deep.decoder_ignored_dims`: under free bits an encoder can keep λ nats in a dimension the
+decoder does not read); the σ_z histogram. For the VAEs of the first ``--gamma-prime-seeds`` seeds,
+`landscape.deep.gamma_prime` holds the trained decoder fixed and measures Proposition 2's γ′ (φ
+re-minimised per point, on ``--gamma-prime-points`` points), and the gap at γ*: negative means the
+trained decoder still beats the trivial solution at its own γ*. Per depth it also builds the collapsed
+stationary point of MATH.md §7 (small: ``--collapsed-points`` points, width ``--collapsed-width``) and
+reports its gradient norm and the most negative Hessian eigenvalue by Lanczos (`landscape.lanczos`).
 
 Output (``--out``, default experiments/out/depth_sweep): runs/depth{D}_{model}_seed{S}.json, one per
 run, written as it finishes (configuration, seed, versions, metrics, loss history);
 runs/depth{D}_collapsed.json; depth_sweep.json (the summary table); depth_sweep_recon.png
 (reconstruction error against depth with ±1 sd error bars over seeds, the shape of Figure 1 top; γ*,
-γ′ and γ̄; collapsed dimensions) and depth_sweep_sigma.png (σ_z histograms by depth, Figure 2).
+γ′ and γ̄; collapsed dimensions by KL and by the decoder) and depth_sweep_sigma.png (σ_z histograms by depth, Figure 2).
 ``--resume`` skips every run whose JSON exists with the same configuration; a progress bar runs over
 the whole sweep.
 
@@ -35,9 +44,11 @@ What each configuration needs:
 - Default (CPU): scikit-learn's 8×8 digits (1797 × 64, shipped inside scikit-learn, no download;
   ``pip install scikit-learn`` or the ``test`` extra), width 128, latent 16, 3 seeds, 100 epochs of
   Adam (learning rate 1e-3, log γ 1e-2, batch 128, 14 steps per epoch), float32 training, float64
-  evaluation. Measured: 5 min 34 s wall on the 2-core CPU while it was shared with two other jobs (load
-  average ≈ 3.7, the sweep got one core's worth), 1.6 GB peak memory; a quiet machine should be faster.
-  ``--epochs 300`` took 11 min 46 s under the same load.
+  evaluation; free bits λ = 0.25, aggressive inference K = 5 for the first 20 epochs. Measured with
+  all five models: 11 min 21 s wall on the 2-core CPU shared with other jobs (load average 0.7 at the
+  start, ≈ 5 at the end), 1.6 GB peak memory; vae_agg costs about twice a plain VAE (K + 1 gradients per
+  step for a fifth of training). The three models before issue 21 alone took 5 min 34 s (load ≈ 3.7);
+  their ``--epochs 300`` took 11 min 46 s under that load.
 
       python experiments/depth_sweep.py
 
@@ -63,9 +74,15 @@ from pathlib import Path
 
 import numpy as np
 
-MODELS = ("ae", "vae", "vae_warm")
-LABELS = {"ae": "AE", "vae": "VAE", "vae_warm": "VAE + KL warm-start"}
-COLORS = {"ae": "C0", "vae": "C1", "vae_warm": "C2"}
+MODELS = ("ae", "vae", "vae_warm", "vae_fb", "vae_agg")
+LABELS = {
+    "ae": "AE",
+    "vae": "VAE",
+    "vae_warm": "VAE + KL warm-start",
+    "vae_fb": "VAE + free bits",
+    "vae_agg": "VAE + aggressive inf.",
+}
+COLORS = {"ae": "C0", "vae": "C1", "vae_warm": "C2", "vae_fb": "C3", "vae_agg": "C4"}
 CPU_DEFAULTS = {
     "data": "digits",
     "width": 128,
@@ -141,6 +158,11 @@ def build_parser():
     ap.add_argument("--lr", type=float, default=1e-3, help="Adam learning rate of the weights (default 1e-3)")
     ap.add_argument("--gamma-lr", type=float, default=1e-2, help="Adam learning rate of log γ (default 1e-2)")
     ap.add_argument("--warmup-frac", type=float, default=0.5, help="KL warm-start length / epochs (default 0.5)")
+    ap.add_argument("--free-bits", type=float, default=0.25, help="vae_fb: λ, nats per point and dimension (0.25)")
+    ap.add_argument("--inner-steps", type=int, default=5, help="vae_agg: encoder steps per decoder step (default 5)")
+    ap.add_argument(
+        "--aggressive-frac", type=float, default=0.2, help="vae_agg: aggressive phase length / epochs (default 0.2)"
+    )
     ap.add_argument("--dtype", choices=("float32", "float64"), default="float32", help="training precision")
     ap.add_argument("--data", choices=("digits", "fashion_mnist"), default=None)
     ap.add_argument("--data-path", default=None, help="Fashion-MNIST: folder of IDX files or an .npz")
@@ -190,6 +212,12 @@ def resolve(args, ap) -> dict:
             ap.error(f"{flag} must be a finite number > 0, got {value}")
     if not (math.isfinite(args.warmup_frac) and 0 < args.warmup_frac <= 1):
         ap.error(f"--warmup-frac must be in (0, 1], got {args.warmup_frac}")
+    if not (math.isfinite(args.free_bits) and args.free_bits > 0):
+        ap.error(f"--free-bits must be a finite number > 0 (λ, nats per point and dimension), got {args.free_bits}")
+    if args.inner_steps < 1:
+        ap.error(f"--inner-steps must be >= 1 (encoder steps per decoder step), got {args.inner_steps}")
+    if not (math.isfinite(args.aggressive_frac) and 0 < args.aggressive_frac <= 1):
+        ap.error(f"--aggressive-frac must be in (0, 1], got {args.aggressive_frac}")
     if args.n is not None and args.n < 2:
         ap.error(f"--n must be >= 2, got {args.n}")
     cfg = {k: v for k, v in vars(args).items()}
@@ -246,8 +274,16 @@ def train_config(cfg: dict, model: str, depth: int):
         learning_rate=cfg["lr"],
         gamma_learning_rate=cfg["gamma_lr"],
         warmup_epochs=cfg["warmup_frac"] * cfg["epochs"] if model == "vae_warm" else 0.0,
+        free_bits=cfg["free_bits"] if model == "vae_fb" else 0.0,
+        inner_steps=cfg["inner_steps"] if model == "vae_agg" else 0,
+        aggressive_epochs=cfg["aggressive_frac"] * cfg["epochs"] if model == "vae_agg" else 0.0,
         dtype=cfg["dtype"],
     )
+
+
+def cost_factor(cfg: dict, model: str) -> float:
+    """Gradient evaluations per step relative to a plain step, averaged over training (for the progress bar)."""
+    return 1.0 + cfg["inner_steps"] * cfg["aggressive_frac"] if model == "vae_agg" else 1.0
 
 
 def gamma_prime_for(result, i, X, cfg, gamma_star) -> dict:
@@ -376,11 +412,13 @@ def summarise(runs: dict, collapsed: dict, cfg: dict, X) -> dict:
             }
             entry["recon_error"] = err.tolist()
             if model != "ae":
-                for key in ("mean_recon_error", "gamma_learned", "collapsed_dims", "active_fraction"):
+                for key in ("mean_recon_error", "gamma_learned", "collapsed_dims", "decoder_ignored_dims",
+                            "active_fraction"):  # fmt: skip
                     v = np.array([r["metrics"][key] for r in rs], dtype=float)
                     entry[key + "_mean"] = float(v.mean())
                     entry[key + "_sd"] = float(v.std(ddof=1)) if len(v) > 1 else 0.0
                 entry["collapsed_dims"] = [r["metrics"]["collapsed_dims"] for r in rs]
+                entry["decoder_ignored_dims"] = [r["metrics"]["decoder_ignored_dims"] for r in rs]
                 gps = [r["gamma_prime"] for r in rs if "gamma_prime" in r]
                 entry["gamma_prime"] = [g["gamma_prime"] for g in gps]
                 entry["gamma_prime_fresh"] = [g.get("gamma_prime_fresh") for g in gps]
@@ -390,7 +428,7 @@ def summarise(runs: dict, collapsed: dict, cfg: dict, X) -> dict:
             row[model] = entry
         if "ae" in cfg["models"]:
             ae = np.array(row["ae"]["recon_error"])
-            for model in ("vae", "vae_warm"):
+            for model in MODELS[1:]:
                 if model in cfg["models"]:
                     v = np.array(row[model]["recon_error"])
                     row[f"eq7_{model}"] = {
@@ -454,10 +492,24 @@ def print_table(summary: dict, cfg: dict):
                 ratio = "n/a" if not gp else f"{e['gamma_star_seeds_with_prime'][0] / gp:.3f}"
                 gap_s = "n/a" if gap is None else f"{gap:+.3g}"
                 print(
-                    f"  depth {r['depth']:>2} {LABELS[m]:>20}: γ* {e['recon_error_mean']:.5f}  learned γ "
+                    f"  depth {r['depth']:>2} {LABELS[m]:>21}: γ* {e['recon_error_mean']:.5f}  learned γ "
                     f"{e['gamma_learned_mean']:.5f}  γ′ {gp_s}  γ*/γ′ {ratio}  gap {gap_s}  collapsed "
                     f"{e['collapsed_dims_mean']:.1f}/{cfg['latent']}  {e['collapsed_dims']}"
                 )
+    if vaes:
+        print(
+            f"\nCollapsed latent units of κ = {cfg['latent']}, mean over seeds [per seed]: KL (mean KL < 0.01) / "
+            "decoder-ignored (z_k = 0 moves the decoder's error by < 1% of γ̄)"
+        )
+        print(f"{'depth':>5} " + " ".join(f"{LABELS[m]:>30}" for m in vaes))
+        for r in summary["rows"]:
+            seeds = lambda xs: ",".join(str(x) for x in xs)  # noqa: E731
+            cells = [
+                f"{r[m]['collapsed_dims_mean']:.1f} / {r[m]['decoder_ignored_dims_mean']:.1f} "
+                f"[{seeds(r[m]['collapsed_dims'])} / {seeds(r[m]['decoder_ignored_dims'])}]"
+                for m in vaes
+            ]
+            print(f"{r['depth']:>5} " + " ".join(f"{c:>30}" for c in cells))
     if any("collapsed_point" in r for r in summary["rows"]):
         print("\nCollapsed point of MATH.md §7 (small size): ‖∇L‖, λ_min (Lanczos) and its residual")
         for r in summary["rows"]:
@@ -550,12 +602,14 @@ def plot_recon(summary, cfg, path):
         for m in vaes:
             mean = np.array([r[m]["collapsed_dims_mean"] for r in summary["rows"]])
             sd = np.array([r[m]["collapsed_dims_sd"] for r in summary["rows"]])
-            ax.errorbar(depths, mean, yerr=sd, marker="o", capsize=3, color=COLORS[m], label=LABELS[m])
+            ax.errorbar(depths, mean, yerr=sd, marker="o", capsize=3, color=COLORS[m], label=f"{LABELS[m]}: KL")
+            ign = np.array([r[m]["decoder_ignored_dims_mean"] for r in summary["rows"]])
+            ax.plot(depths, ign, "x:", color=COLORS[m], label=f"{LABELS[m]}: decoder ignores")
         ax.set_ylim(-0.5, cfg["latent"] + 0.5)
         ax.set_xticks(depths)
         ax.set_xlabel("hidden layers")
         ax.set_ylabel(f"collapsed latent dimensions (of {cfg['latent']})")
-        ax.set_title("mean KL < 0.01 per dimension", fontsize=9)
+        ax.set_title("mean KL < 0.01 per dimension; z_k = 0 moves the error < 1% of γ̄", fontsize=9)
         ax.legend(fontsize=7)
     fig.savefig(path, dpi=120)
     plt.close(fig)
@@ -648,7 +702,7 @@ def main(argv=None) -> int:
         f"{skipped} skipped (--resume)",
         file=sys.stderr,
     )
-    units = {(d, m): cfg["epochs"] * len(s) * (d + 1) for d, m, s in todo}
+    units = {(d, m): cfg["epochs"] * len(s) * (d + 1) * cost_factor(cfg, m) for d, m, s in todo}
     coll_units = {
         d: 0.05 * cfg["epochs"] * (d + 1) for d in cfg["depths"] if cfg["collapsed_check"] and d not in collapsed
     }

@@ -96,6 +96,24 @@ def test_sweep_writes_valid_json_and_resume_skips_finished_runs(tmp_path, capsys
     assert "different configuration" in capsys.readouterr().err
 
 
+def test_sweep_trains_the_cures_and_reports_both_collapse_counts(tmp_path, capsys):
+    """vae_fb and vae_agg reach TrainConfig with their options; KL and decoder-ignored counts in the summary."""
+    args = ["--models", "vae_fb", "vae_agg", "--seeds", "1", "--free-bits", "0.3", "--inner-steps", "2",
+            "--aggressive-frac", "0.5"]  # fmt: skip
+    assert ds.main([*TINY[3:], *LIGHT, *args, "--no-plots", "--out", str(tmp_path)]) == 0
+    fb = json.loads((tmp_path / "runs" / "depth01_vae_fb_seed0.json").read_text())
+    agg = json.loads((tmp_path / "runs" / "depth01_vae_agg_seed0.json").read_text())
+    assert fb["train_config"]["free_bits"] == 0.3 and fb["train_config"]["inner_steps"] == 0
+    assert agg["train_config"]["inner_steps"] == 2 and agg["train_config"]["aggressive_epochs"] == 1.0
+    assert agg["train_config"]["free_bits"] == 0.0 and fb["finite"] and agg["finite"]
+    for r in (fb, agg):
+        assert 0 <= r["metrics"]["decoder_ignored_dims"] <= 2 and len(r["metrics"]["decoder_effect_per_dim"]) == 2
+    row = json.loads((tmp_path / "depth_sweep.json").read_text())["summary"]["rows"][0]
+    assert len(row["vae_agg"]["decoder_ignored_dims"]) == 1 and "decoder_ignored_dims_mean" in row["vae_fb"]
+    out = capsys.readouterr().out
+    assert "Collapsed latent units" in out and "VAE + free bits" in out and "VAE + aggressive inf." in out
+
+
 def test_sweep_missing_fashion_mnist_and_bad_arguments_exit_2(tmp_path, capsys):
     with pytest.raises(SystemExit) as exc:
         ds.main(["--paper", "--data-path", str(tmp_path / "missing"), "--out", str(tmp_path / "o")])
@@ -109,6 +127,10 @@ def test_sweep_missing_fashion_mnist_and_bad_arguments_exit_2(tmp_path, capsys):
         (["--latent", "0"], "--latent"),
         (["--lr", "-1"], "--lr"),
         (["--warmup-frac", "0"], "--warmup-frac"),
+        (["--free-bits", "0"], "--free-bits"),
+        (["--free-bits", "nan"], "--free-bits"),
+        (["--inner-steps", "0"], "--inner-steps"),
+        (["--aggressive-frac", "1.5"], "--aggressive-frac"),
     ]:
         with pytest.raises(SystemExit) as exc:
             ds.main([*bad, "--out", str(tmp_path / "o")])

@@ -3,16 +3,17 @@
 - `landscape.deep.models`: `DeepAE`, `DeepVAE` (ReLU MLPs of configurable depth and width), and their
   energies as pure functions of an NNX state (`vae_energy`, eq. (5); `ae_loss`).
 - `landscape.deep.train`: `train`, jitted optax Adam, several seeds at once with ``jax.vmap``; optional KL
-  warm-start.
+  warm-start, free bits and aggressive inference (cures of posterior collapse, issue 21).
 - `landscape.deep.data`: scikit-learn's digits (shipped in the wheel) and Fashion-MNIST from local files.
 - `landscape.deep.collapsed`: the collapsed stationary point of MATH.md §7 at any depth (`collapsed_vae`).
-- `landscape.deep.analysis`: float64 metrics (eq. (7), γ* of eq. (9), collapsed dimensions, σ_z) and γ′ of
-  Proposition 2 for a trained decoder held fixed (`gamma_prime`).
+- `landscape.deep.analysis`: float64 metrics (eq. (7), γ* of eq. (9), collapsed dimensions by KL and the
+  dimensions the decoder ignores, σ_z) and γ′ of Proposition 2 for a trained decoder held fixed (`gamma_prime`).
 """
 
 from landscape.models.deep.analysis import (
     SIGMA_BINS,
     GammaPrime,
+    decoder_ignored_dims,
     decoder_of,
     evaluate_ae,
     evaluate_vae,
@@ -41,6 +42,7 @@ from landscape.models.deep.train import TrainConfig, TrainResult, kl_weight, tra
 __all__ = [
     "SIGMA_BINS",
     "GammaPrime",
+    "decoder_ignored_dims",
     "decoder_of",
     "evaluate_ae",
     "evaluate_vae",

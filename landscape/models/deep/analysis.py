@@ -8,6 +8,9 @@
   antithetic pairs with its standard error; the mean reconstruction error at z = μ_z(x); the learned γ;
 - KL_ik = ½(μ_ik² + σ_ik² − log σ_ik² − 1): collapsed dimensions (mean over points of KL_ik < 0.01),
   Dang et al.'s active units (fraction of (i, k) with KL_ik ≥ 0.01), Lucas et al.'s (ε, δ) count;
+- the latent dimensions the decoder ignores (`decoder_ignored_dims`): z_k = 0 in the decoder's input
+  z = μ_z(x) changes (1/nd) Σ‖x − μ_x(z)‖² by less than 1% of γ̄. Under free bits an encoder can keep
+  λ nats in a dimension that the decoder does not read, which the KL count alone would call active;
 - a histogram of every σ_z value (the paper's Figure 2).
 
 `gamma_prime` is Proposition 2 in its literal form for a trained deep decoder θ̃ held fixed (the deep
@@ -57,11 +60,14 @@ __all__ = [
     "gamma_prime",
     "kl_stats",
     "decoder_of",
+    "decoder_ignored_dims",
 ]
 
 #: σ_z histogram bin edges (values above 1.5 go to the overflow count).
 SIGMA_BINS = np.linspace(0.0, 1.5, 61)
 KL_EPS = 0.01
+#: A latent dimension is ignored by the decoder when zeroing it moves the mean squared error by < this · γ̄.
+IGNORED_REL = 0.01
 CHUNK = 1024
 
 
@@ -114,6 +120,49 @@ def kl_stats(mu, log_sigma, eps: float = KL_EPS) -> dict:
     }
 
 
+def decoder_ignored_dims(decode, Z, X, *, rel_tol: float = IGNORED_REL) -> dict:
+    """The latent dimensions that the decoder ignores at the codes ``Z``, e.g. the encoder means μ_z(X).
+
+    With e(Z) = (1/nd) Σ_i ‖x_i − decode(z_i)‖² and Z⁽ᵏ⁾ = Z with column k set to 0, dimension k is
+    *ignored* when |e(Z⁽ᵏ⁾) − e(Z)| < ``rel_tol`` · γ̄, γ̄ = (1/nd) Σ_i ‖x_i − x̄‖² (the error of predicting
+    the mean): switching the coordinate off changes the reconstruction by less than 1% (default) of what
+    the data's spread is. Unlike the KL count (`kl_stats`), it reads the decoder, so a dimension an
+    encoder keeps informative (e.g. λ nats under free bits) but the decoder does not use counts here.
+
+    Args:
+      decode: a function of codes (…, κ) to means (…, d) that maps leading axes through (an NNX
+        `Decoder` does), in float64 for the reported numbers.
+      Z: (n, κ) codes, one per row of X.
+      X: (n, d) data.
+      rel_tol: the threshold as a fraction of γ̄ (> 0).
+
+    Returns a dict: ``decoder_ignored_dims`` (the count), ``decoder_effect_per_dim`` ((e(Z⁽ᵏ⁾) − e(Z)) / γ̄
+    for each k) and ``decoder_mse_at_codes`` (e(Z)).
+    """
+    X = check_training_data(X)
+    n, d = X.shape
+    Z = np.asarray(Z, dtype=float)
+    if Z.ndim != 2 or Z.shape[0] != n:
+        raise ValueError(f"Z must be (n, κ) codes with n = {n} rows (one per point of X), got shape {Z.shape}.")
+    if not np.all(np.isfinite(Z)):
+        raise ValueError("Z contains NaN or inf entries.")
+    rel_tol = V.check_positive("rel_tol", rel_tol)
+    kappa = Z.shape[1]
+    keep = 1.0 - np.vstack([np.zeros((1, kappa)), np.eye(kappa)])  # row 0 keeps every coordinate
+    sq = np.zeros(kappa + 1)
+    for a, b in _chunks(n):
+        Zs = jnp.asarray(keep[:, None, :] * Z[None, a:b, :])  # (κ + 1, m, κ)
+        sq += np.asarray(jnp.sum((jnp.asarray(X[a:b]) - decode(Zs)) ** 2, axis=(1, 2)), dtype=float)
+    mse = sq / (n * d)
+    gbar = float(np.mean((X - X.mean(0)) ** 2))
+    effect = (mse[1:] - mse[0]) / gbar
+    return {
+        "decoder_ignored_dims": int(np.sum(np.abs(effect) < rel_tol)),
+        "decoder_effect_per_dim": effect.tolist(),
+        "decoder_mse_at_codes": float(mse[0]),
+    }
+
+
 def evaluate_vae(graphdef, state, X, *, pairs: int = 16, seed: int = 0) -> dict:
     """Float64 metrics of a trained `DeepVAE` on X (module docstring); MC over ``pairs`` antithetic pairs."""
     X = check_training_data(X)
@@ -150,6 +199,7 @@ def evaluate_vae(graphdef, state, X, *, pairs: int = 16, seed: int = 0) -> dict:
         "gamma_learned": gamma,
         "energy_eq3": d * gamma_star / gamma + d * log_gamma + kl_form,
         **kl_stats(mu, log_sigma),
+        **decoder_ignored_dims(model.decoder, mu, X),
         "sigma_hist": {"edges": SIGMA_BINS.tolist(), "counts": counts.tolist(), "overflow": int(np.sum(sigma > 1.5))},
         "sigma_quantiles": dict(
             zip(

@@ -232,10 +232,18 @@ def recon_sq_errors(model, X, eps):
     return jnp.sum((X[:, None, :] - out) ** 2, axis=-1)
 
 
-def vae_energy(state, graphdef, X, eps, weights=None, kl_weight=1.0):
+def vae_energy(state, graphdef, X, eps, weights=None, kl_weight=1.0, free_bits=0.0):
     """Eq. (5) with the MLP encoder and decoder (MATH.md §1, §7), summed over points.
 
         L = Σ_i Σ_s w_s ‖x_i − μ_x(μ_i + σ_i ε_is)‖² / γ + n d log γ + β Σ_i (‖σ_i‖² − log|diag σ_i²| + ‖μ_i‖²)
+
+    With free bits λ > 0 (Kingma et al. 2016, the variant per latent dimension over the points of X, e.g.
+    a minibatch) the KL part becomes, on eq. (5)'s scale,
+
+        β (2 Σ_k max(λ n, KL_k) + n κ),   KL_k = ½ Σ_i (μ_ik² + σ_ik² − 2 log σ_ik − 1),
+
+    which at λ = 0 is the KL part above: dimension k's KL is free below λ n nats, and its gradient there
+    is exactly 0. λ = 0 evaluates the expression above itself, so eq. (5)'s numbers do not change.
 
     Args:
       state, graphdef: ``nnx.split`` of a `DeepVAE`; ``state`` is the variable (differentiated) argument.
@@ -243,6 +251,7 @@ def vae_energy(state, graphdef, X, eps, weights=None, kl_weight=1.0):
       eps: (n, S, κ) or (S, κ) standard normal samples (or quadrature nodes).
       weights: (S,) sample weights summing to 1 (default 1/S: Monte Carlo).
       kl_weight: β on the KL term (1 is eq. (5); a KL warm-start schedules it from 0 to 1).
+      free_bits: λ ≥ 0, nats per point and latent dimension below which a dimension's KL is free (0: eq. (5)).
     Eq. (3) is this divided by n. A pure function ``f(state, *args)``: `landscape.lanczos`, `landscape.certify`
     and `landscape.dense_hessian` take it with ``args=(graphdef, X, eps, weights)``.
     """
@@ -254,7 +263,12 @@ def vae_energy(state, graphdef, X, eps, weights=None, kl_weight=1.0):
     z = mu[:, None, :] + jnp.exp(log_sigma)[:, None, :] * eps
     sq = jnp.sum((X[:, None, :] - model.decoder(z)) ** 2, axis=-1) @ w
     log_gamma = model.log_gamma[...]
-    kl = jnp.sum(jnp.exp(2.0 * log_sigma) - 2.0 * log_sigma + mu**2)
+    if isinstance(free_bits, (int, float)) and free_bits == 0:
+        kl = jnp.sum(jnp.exp(2.0 * log_sigma) - 2.0 * log_sigma + mu**2)
+    else:
+        kl_k = 0.5 * jnp.sum(mu**2 + jnp.exp(2.0 * log_sigma) - 2.0 * log_sigma - 1.0, axis=0)
+        thr = jnp.asarray(free_bits, dtype=kl_k.dtype) * n
+        kl = 2.0 * jnp.sum(jnp.where(kl_k >= thr, kl_k, thr)) + n * mu.shape[-1]
     return jnp.sum(sq) * jnp.exp(-log_gamma) + n * d * log_gamma + kl_weight * kl
 
 

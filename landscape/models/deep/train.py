@@ -14,6 +14,23 @@ Losses: the AE minimises (1/nd) Σ ‖x − x̂‖² per minibatch. The VAE mini
 (`landscape.deep.vae_energy` / batch size, one reparameterised sample per point), with log γ learned
 (its own Adam learning rate, since γ must travel orders of magnitude) and, with ``warmup_epochs > 0``,
 a KL warm-start: the KL weight β rises linearly from 0 to 1 over the first ``warmup_epochs`` epochs.
+
+Two more cures of posterior collapse (issue 21), VAE only:
+
+- free bits (``free_bits`` λ > 0; Kingma et al. 2016, per latent dimension over the minibatch): a
+  dimension's KL counts only above λ·batch nats (`landscape.deep.vae_energy`);
+- aggressive inference (``inner_steps`` K > 0 for the first ``aggressive_epochs`` epochs; He et al. 2019,
+  "Lagging inference networks", Algorithm 1). The encoder's leaves (the NNX state under ``encoder``)
+  and the others (decoder and log γ) keep separate Adam states. Each step of the aggressive phase first
+  runs K Adam steps on the encoder alone (the others' gradients zeroed), on the step's own minibatch
+  with fresh reparameterisation noise per inner step (inner step i of epoch e, step j draws from
+  ``fold_in(noise(e, j), i + 1)``), then one step on the decoder and log γ alone (the encoder's
+  gradient zeroed; noise ``noise(e, j)``, that of a plain step). After the phase, each step is one
+  gradient that updates both groups, each with its own Adam state (the encoder's moments carry over).
+  The phase is a ``lax.cond`` on the step number, which is the same for every seed, so it stays a
+  branch under the seeds' vmap. He et al. end the phase when the mutual information stops rising; here
+  it has a fixed length. The loss recorded for an aggressive step is the decoder step's. K = 0 runs
+  the plain step's code (one optimiser state).
 """
 
 from __future__ import annotations
@@ -21,7 +38,7 @@ from __future__ import annotations
 import math
 import time
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 import jax
 import jax.numpy as jnp
@@ -50,6 +67,10 @@ class TrainConfig(Result):
       learning_rate: Adam's step size for the network weights.
       gamma_learning_rate: Adam's step size for log γ (VAE).
       warmup_epochs: KL warm-start length (VAE; 0 = none): β = min(1, step / (warmup_epochs · steps/epoch)).
+      free_bits: free bits λ ≥ 0 (VAE), nats per point and latent dimension (0 = none; module docstring).
+      inner_steps: aggressive inference's K ≥ 0 encoder steps before each decoder step (VAE; 0 = none).
+      aggressive_epochs: the aggressive phase's length in epochs (> 0 when inner_steps > 0): the steps
+        t < aggressive_epochs · steps/epoch are aggressive, the rest plain joint steps.
       gamma_init: initial γ (VAE); None starts at γ̄ = (1/nd) Σ‖x_i − x̄‖², the collapsed point's optimum.
       dtype: "float32" (fast; the reported metrics are re-evaluated in float64) or "float64".
     """
@@ -65,6 +86,9 @@ class TrainConfig(Result):
     warmup_epochs: float = 0.0
     gamma_init: float | None = None
     dtype: str = "float32"
+    free_bits: float = 0.0
+    inner_steps: int = 0
+    aggressive_epochs: float = 0.0
 
     def __post_init__(self):
         if self.kind not in KINDS:
@@ -81,6 +105,32 @@ class TrainConfig(Result):
             raise ValueError(f"warmup_epochs must be a finite number >= 0 (0: no KL warm-start), got {w!r}.")
         if w > 0 and self.kind != "vae":
             raise ValueError("warmup_epochs > 0 (KL warm-start) needs kind='vae'; the AE has no KL term.")
+        fb = self.free_bits
+        if isinstance(fb, bool) or not isinstance(fb, (int, float)) or not math.isfinite(fb) or fb < 0:
+            raise ValueError(
+                f"free_bits must be a finite number >= 0 (λ, nats per point and latent dimension; 0: none), got {fb!r}."
+            )
+        if fb > 0 and self.kind != "vae":
+            raise ValueError("free_bits > 0 needs kind='vae'; the AE has no KL term.")
+        k = self.inner_steps
+        if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < 0:
+            raise ValueError(
+                f"inner_steps must be an integer >= 0 (encoder steps per decoder step; 0: no aggressive inference), "
+                f"got {k!r}."
+            )
+        a = self.aggressive_epochs
+        if isinstance(a, bool) or not isinstance(a, (int, float)) or not math.isfinite(a) or a < 0:
+            raise ValueError(
+                f"aggressive_epochs must be a finite number >= 0 (the aggressive phase's length), got {a!r}."
+            )
+        if k > 0 and self.kind != "vae":
+            raise ValueError(
+                "inner_steps > 0 (aggressive inference) needs kind='vae'; the AE has no inference network."
+            )
+        if k > 0 and a <= 0:
+            raise ValueError("inner_steps > 0 needs aggressive_epochs > 0 (the aggressive phase's length in epochs).")
+        if a > 0 and k == 0:
+            raise ValueError("aggressive_epochs > 0 needs inner_steps >= 1 (K encoder steps per decoder step).")
         if self.gamma_init is not None:
             V.with_hint("Or None to start at γ̄ of the data.", V.check_positive, "gamma_init", self.gamma_init)
         dtype_of(self.dtype)
@@ -141,17 +191,76 @@ def _optimizer(cfg: TrainConfig):
     )
 
 
+class _TwoGroups(NamedTuple):
+    """Aggressive inference's optimisers: Adam on the encoder's leaves, and Adam on the others (decoder
+    weights at the weights' learning rate, log γ at its own); each sets the other group's updates to 0
+    and holds no state for it."""
+
+    encoder: optax.GradientTransformation
+    rest: optax.GradientTransformation
+
+    def init(self, params):
+        return (self.encoder.init(params), self.rest.init(params))
+
+
+def _aggressive_optimizers(cfg: TrainConfig) -> _TwoGroups:
+    def labels(state):
+        def lab(path, _):
+            if any(getattr(k, "key", None) == "log_gamma" for k in path):
+                return "gamma"
+            return "encoder" if path and getattr(path[0], "key", None) == "encoder" else "net"
+
+        return jax.tree_util.tree_map_with_path(lab, state)
+
+    zero = optax.set_to_zero()
+    adam, adam_gamma = optax.adam(cfg.learning_rate), optax.adam(cfg.gamma_learning_rate)
+    return _TwoGroups(
+        encoder=optax.multi_transform({"encoder": adam, "net": zero, "gamma": zero}, labels),
+        rest=optax.multi_transform({"encoder": zero, "net": adam, "gamma": adam_gamma}, labels),
+    )
+
+
 def _make_epoch(graphdef, cfg: TrainConfig, opt, n: int, steps_per_epoch: int, batch: int):
     warmup_steps = float(cfg.warmup_epochs) * steps_per_epoch
+    aggressive_steps = float(cfg.aggressive_epochs) * steps_per_epoch
+    K = int(cfg.inner_steps)
+    fb = float(cfg.free_bits)
 
     def loss_fn(state, xb, key, step):
         if cfg.kind == "ae":
             return ae_loss(state, graphdef, xb)
         eps = jax.random.normal(key, (xb.shape[0], 1, cfg.latent), dtype=xb.dtype)
         beta = kl_weight(step, warmup_steps).astype(xb.dtype)
-        return vae_energy(state, graphdef, xb, eps, kl_weight=beta) / xb.shape[0]
+        return vae_energy(state, graphdef, xb, eps, kl_weight=beta, free_bits=fb) / xb.shape[0]
 
     grad_fn = jax.value_and_grad(loss_fn)
+
+    def two_group_step(state, opt_state, xb, key, t):
+        """Aggressive inference's step t (module docstring): lax.cond on t, unbatched under the seeds' vmap."""
+
+        def aggressive(carry):
+            state, (s_enc, s_rest) = carry
+
+            def inner(c, i):
+                st, se = c
+                _, g = grad_fn(st, xb, jax.random.fold_in(key, i + 1), t)
+                updates, se = opt.encoder.update(g, se, st)
+                return (optax.apply_updates(st, updates), se), None
+
+            (state, s_enc), _ = jax.lax.scan(inner, (state, s_enc), jnp.arange(K))
+            value, g = grad_fn(state, xb, key, t)
+            updates, s_rest = opt.rest.update(g, s_rest, state)
+            return (optax.apply_updates(state, updates), (s_enc, s_rest)), value
+
+        def joint(carry):
+            state, (s_enc, s_rest) = carry
+            value, g = grad_fn(state, xb, key, t)
+            u_enc, s_enc = opt.encoder.update(g, s_enc, state)
+            u_rest, s_rest = opt.rest.update(g, s_rest, state)
+            state = optax.apply_updates(optax.apply_updates(state, u_enc), u_rest)
+            return (state, (s_enc, s_rest)), value
+
+        return jax.lax.cond(t < aggressive_steps, aggressive, joint, (state, opt_state))
 
     def epoch(state, opt_state, X, key, e):
         perm = jax.random.permutation(jax.random.fold_in(jax.random.fold_in(key, 1), e), n)
@@ -161,6 +270,8 @@ def _make_epoch(graphdef, cfg: TrainConfig, opt, n: int, steps_per_epoch: int, b
         def step(carry, inp):
             state, opt_state = carry
             j, rows = inp
+            if K > 0:
+                return two_group_step(state, opt_state, X[rows], jax.random.fold_in(noise, j), e * steps_per_epoch + j)
             value, g = grad_fn(state, X[rows], jax.random.fold_in(noise, j), e * steps_per_epoch + j)
             updates, opt_state = opt.update(g, opt_state, state)
             return (optax.apply_updates(state, updates), opt_state), value
@@ -211,7 +322,7 @@ def train(X, config: TrainConfig, seeds=(0,), *, vectorize: bool = True, progres
         )
         graphdef, st = nnx.split(m)
         states.append(st)
-    opt = _optimizer(config)
+    opt = _aggressive_optimizers(config) if config.inner_steps > 0 else _optimizer(config)
     epoch = _make_epoch(graphdef, config, opt, n, steps_per_epoch, batch)
     Xd = jnp.asarray(X64, dtype=dt)
     keys = jnp.stack([jax.random.PRNGKey(s) for s in seeds])
