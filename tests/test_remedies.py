@@ -162,7 +162,10 @@ def test_aggressive_joint_phase_is_plain_adam():
     plain, _, _ = descend(f, p0, steps=40, learning_rate=1e-2)
     joint, _, _ = descend(f, p0, steps=40, learning_rate=1e-2, inner_steps=2, inner=(False,) * 3 + (True,) * 2,
                           inner_until=0)  # fmt: skip
-    _close(joint, plain, 1e-13)
+    moved = float(np.max(np.abs(ravel_pytree(plain)[0] - ravel_pytree(p0)[0])))
+    assert moved > 1e-3  # the 40 steps did move every group, so agreement is not trivial
+    diff = float(np.max(np.abs(ravel_pytree(joint)[0] - ravel_pytree(plain)[0])))
+    assert diff <= 1e-13 * max(1.0, float(np.max(np.abs(ravel_pytree(plain)[0])))), diff
 
 
 def test_engine_schedule_polishes_and_reports_the_final_objective():
