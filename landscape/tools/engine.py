@@ -134,14 +134,14 @@ def _cast(tree, dtype):
     return jax.tree.map(one, tree)
 
 
-def _finish_one(p, failed, fail_step, a, learning_rate, gtol, *, f, diagnostics, steps, optimizer, method,
-                polish_steps, precision, schedule, inner_steps, inner, inner_until):  # fmt: skip
+def _finish_one(p, failed, fail_step, a, learning_rate, gtol, *, f, descent_f, diagnostics, steps, optimizer,
+                method, polish_steps, precision, schedule, inner_steps, inner, inner_until):  # fmt: skip
     """One restart after the Adam descent (or from its start, for L-BFGS): the L-BFGS descent, the float64
     polish, and the endpoint's value, ‖∇f‖₂ and diagnostics."""
     if optimizer == "lbfgs":
         low = jnp.float32 if precision == "float32" else jnp.float64
         a_low = _cast(a, low)
-        p, failed, fail_step = descend(_objective(f, a_low, schedule), _cast(p, low), steps=steps,
+        p, failed, fail_step = descend(_objective(descent_f or f, a_low, schedule), _cast(p, low), steps=steps,
                                        learning_rate=learning_rate, optimizer="lbfgs", schedule=schedule)  # fmt: skip
     p = jax.tree.map(lambda x: x.astype(jnp.float64), p)
     obj = lambda q: f(q, *a)  # noqa: E731
@@ -158,8 +158,8 @@ def _objective(f, a, schedule):
     return lambda p: f(p, *a)
 
 
-def _descent_chunk(P0, args, learning_rate, gtol, *, f, in_axes, steps, precision, schedule, inner_steps, inner,
-                   inner_until):  # fmt: skip
+def _descent_chunk(P0, args, learning_rate, gtol, *, f, descent_f, in_axes, steps, precision, schedule, inner_steps,
+                   inner, inner_until):  # fmt: skip
     """The Adam descent of a whole chunk, vmapped (the hot path): (p, failed, fail_step) per restart.
 
     Elementwise work and per-restart reductions, compiled without the library fusions
@@ -170,7 +170,8 @@ def _descent_chunk(P0, args, learning_rate, gtol, *, f, in_axes, steps, precisio
 
     def one(p0, *a):
         a_low = _cast(a, low)
-        return descend(_objective(f, a_low, schedule), _cast(p0, low), steps=steps, learning_rate=learning_rate,
+        return descend(_objective(descent_f or f, a_low, schedule), _cast(p0, low), steps=steps,
+                       learning_rate=learning_rate,
                        optimizer="adam", schedule=schedule, inner_steps=inner_steps, inner=inner,
                        inner_until=inner_until)  # fmt: skip
 
@@ -192,8 +193,8 @@ def _tail(P, failed, fail_step, args, learning_rate, gtol, *, in_axes, **static)
 
 
 _SCHEDULE_STATIC = ("schedule", "inner_steps", "inner", "inner_until")
-_DESCENT_STATIC = ("f", "in_axes", "steps", "precision", *_SCHEDULE_STATIC)
-_TAIL_STATIC = ("f", "diagnostics", "in_axes", "steps", "optimizer", "method", "polish_steps", "precision",
+_DESCENT_STATIC = ("f", "descent_f", "in_axes", "steps", "precision", *_SCHEDULE_STATIC)
+_TAIL_STATIC = ("f", "descent_f", "diagnostics", "in_axes", "steps", "optimizer", "method", "polish_steps", "precision",
                 *_SCHEDULE_STATIC)  # fmt: skip
 _descent_jit = jax.jit(_descent_chunk, static_argnames=_DESCENT_STATIC)
 _tail_jit = jax.jit(_tail, static_argnames=_TAIL_STATIC)
@@ -293,6 +294,7 @@ def run(
     inner_steps: int = 0,
     inner: tuple | None = None,
     inner_until: int | None = None,
+    descent_f=None,
 ) -> EngineRun:
     """Minimise ``f(params, *args)`` from ``restarts`` starts, in compiled chunks.
 
@@ -322,9 +324,15 @@ def run(
         only): ``inner_steps`` K Adam steps on the leaves that ``inner`` marks (one bool per leaf of a
         start, in ``jax.tree.leaves`` order) before each step on the rest, for the first
         ``inner_until`` steps (default all), then joint steps. K = 0 (the default) is plain Adam.
+      descent_f: optional objective for the descent alone (Adam or L-BFGS), with the signature, the
+        value and the gradient of ``f`` but a cheaper reverse-mode derivative (for eq. (5):
+        `landscape.core.energy_first_order`, a ``custom_vjp``). The polish, the endpoint's value and
+        gradient norm, and the diagnostics always use ``f``. Default: ``f``.
     """
     if not callable(f):
         raise ValueError(f"f must be a callable f(params, *args) -> scalar, got {type(f).__name__}.")
+    if descent_f is not None and not callable(descent_f):
+        raise ValueError(f"descent_f must be None or a callable like f, got {type(descent_f).__name__}.")
     restarts = V.check_size("restarts", restarts, 1)
     steps = V.check_size("steps", steps, 0)
     chunk_size = V.check_size("chunk_size", chunk_size, 1)
@@ -357,13 +365,14 @@ def run(
     chunk = int(np.ceil(min(chunk_size, restarts) / lanes) * lanes)
     chunks = int(np.ceil(restarts / chunk))
     in_axes = tuple(0 if b else None for b in batched_args)
-    static = dict(f=f, diagnostics=diagnostics, in_axes=in_axes, steps=steps, optimizer=optimizer, method=method,
-                  polish_steps=polish_steps, precision=precision, schedule=bool(schedule), inner_steps=inner_steps,
-                  inner=inner, inner_until=inner_until if inner_steps else None)  # fmt: skip
+    static = dict(f=f, descent_f=descent_f, diagnostics=diagnostics, in_axes=in_axes, steps=steps,
+                  optimizer=optimizer, method=method, polish_steps=polish_steps, precision=precision,
+                  schedule=bool(schedule), inner_steps=inner_steps, inner=inner,
+                  inner_until=inner_until if inner_steps else None)  # fmt: skip
     # After Adam the tail uses ``steps`` only for the count of steps taken: it is compiled with steps = 0 and the
     # count completed on the host, so one tail program serves every step count (bit-identical results).
     tail_static = static if optimizer == "lbfgs" else {**static, "steps": 0, "inner_steps": 0, "inner": None,
-                                                       "inner_until": None}  # fmt: skip
+                                                       "inner_until": None, "descent_f": None}  # fmt: skip
     lr, gt = jnp.asarray(learning_rate, jnp.float64), jnp.asarray(gtol, jnp.float64)  # one signature: traced
     outs = []
     compile_s = 0.0
