@@ -229,7 +229,7 @@ def search(
     gtol: float = 1e-8,
     chunk_size: int = 1024,
     precision: str = "float64",
-    gradient: str = "exact",
+    gradient: str = "fused",
     eps: float = 0.01,
     delta: float = 0.01,
     start=None,
@@ -259,13 +259,11 @@ def search(
         of the device count).
       precision: "float64" or "float32" for the descent phase (polishing and all
         reported numbers are float64).
-      gradient: the descent's gradient. "exact" (default): reverse mode through the custom JVP of
-        `landscape.core.moments`, the same code as the polish and the certificates. "fused": the
-        first-order path (`landscape.core.energy_first_order`, a ``custom_vjp`` of the same closed
-        forms, equal to 1e-13), 1.3–1.5× faster on XLA:CPU. The polish and every reported number use
-        the exact path either way. With γ learned a fused restart is reproducible at a given
-        ``chunk_size`` but its last bits may change with it (tests/test_first_order.py); the basins,
-        statuses and polished minima do not.
+      gradient: the descent's gradient. "fused" (default): the first-order path
+        (`landscape.core.energy_first_order`, a ``custom_vjp`` of the custom JVP's own closed forms,
+        equal to it to 1e-13), 1.3–1.5× faster on XLA:CPU. "exact": reverse mode through the custom
+        JVP of `landscape.core.moments` (the descent of versions before issue 22). The polish, the
+        endpoints and every certificate use the exact path either way.
       eps, delta: Lucas et al.'s (ε, δ)-collapse for the ``active`` counts.
       start: optional batched `VAEParams` of R starting points, replacing ``init``.
       progress: a progress bar on stderr per chunk (default: when there are ≥ 2 chunks).

@@ -48,11 +48,14 @@ def _sum_sq_error_fwd(W, b, mu, log_sigma, X, alpha):
 
 def _sum_sq_error_bwd(res, ct):
     W, mu, sigma2, e_y, e_m, e_v, e_alpha = res
-    g_W = ct * (e_m.T @ mu + 2.0 * W * (e_v.T @ sigma2))
-    g_b = -ct * jnp.sum(e_y, axis=0)
-    g_mu = ct * (e_m @ W)
-    g_log_sigma = ct * 2.0 * sigma2 * (e_v @ (W * W))
-    return g_W, g_b, g_mu, g_log_sigma, ct * e_y, ct * e_alpha
+    # ct scales the elementwise partials, not the matmuls' outputs: XLA:CPU folds a per-restart scale of a
+    # batched dot into the kernel, whose rounding then depends on the batch width (the chunk size)
+    e_y, e_m, e_v = ct * e_y, ct * e_m, ct * e_v
+    g_W = e_m.T @ mu + 2.0 * W * (e_v.T @ sigma2)
+    g_b = -jnp.sum(e_y, axis=0)
+    g_mu = e_m @ W
+    g_log_sigma = 2.0 * sigma2 * (e_v @ (W * W))
+    return g_W, g_b, g_mu, g_log_sigma, e_y, ct * e_alpha
 
 
 _sum_sq_error.defvjp(_sum_sq_error_fwd, _sum_sq_error_bwd)
