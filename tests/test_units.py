@@ -147,11 +147,16 @@ def bounded_shift(c, u):
 # 1000 steps: the setting of tests/test_search.py's searches on data of this shape (n = 20, d = 3, κ = 1), so
 # that one pytest run compiles the per-restart Newton polish once for them and for these
 SEARCH_STEPS = 1000
+# Seed 0's restart 0 ends within rounding of a basin boundary: a 1e-15 relative perturbation of X sends it to
+# another minimum with either descent gradient, so its equivariance is not testable restart by restart. Seed 2's
+# 8 restarts keep their minima under 1e-13 perturbations and the rescalings below (checked when the descent
+# gained its fused gradient, issue 22).
+SEARCH_SEED = 2
 
 
 @functools.cache
 def base_search():
-    r = L.search(DS.X, DS.alpha, kappa=1, restarts=8, steps=SEARCH_STEPS, seed=0)
+    r = L.search(DS.X, DS.alpha, kappa=1, restarts=8, steps=SEARCH_STEPS, seed=SEARCH_SEED)
     return r, L.basin_stats(r)
 
 
@@ -163,7 +168,7 @@ def test_search_is_equivariant(c, u):
     t = bounded_shift(c, u)
     ds = DS.rescaled(c, t)
     r0, s0 = base_search()
-    r = L.search(ds.X, ds.alpha, kappa=1, restarts=8, steps=SEARCH_STEPS, seed=0)
+    r = L.search(ds.X, ds.alpha, kappa=1, restarts=8, steps=SEARCH_STEPS, seed=SEARCH_SEED)
     s = L.basin_stats(r)
     assert list(s.categories) == list(s0.categories)
     assert list(r.status) == list(r0.status)
