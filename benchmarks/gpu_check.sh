@@ -9,7 +9,7 @@
 #    restarts sharded over devices);
 # 2. benchmarks/search_throughput.py --quick (--smoke on CPU);
 # 3. a search of 10⁶ restarts of the default Proposition 1 problem, with its restarts per second
-#    (2048 restarts of 200 steps on CPU).
+#    (256 restarts of 100 steps on CPU).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 smoke=0
@@ -23,7 +23,7 @@ if [ "$smoke" = 1 ]; then
   tests=(tests/test_first_order.py::test_fused_descent_is_bitwise_independent_of_chunk_size
          tests/test_search.py::test_restarts_are_sharded_over_several_devices)
   throughput=(--smoke)
-  million=(--restarts 2048 --steps 200 --chunk 1024)
+  million=(--restarts 256 --steps 100 --chunk 256)
 else
   tests=(tests/test_chunk_independence.py tests/test_engine.py tests/test_first_order.py
          tests/test_search.py::test_restarts_are_sharded_over_several_devices)
