@@ -138,7 +138,7 @@ def floor_seconds(alpha, R, n, d, steps, dtype=jnp.float64):
 
 def _static(f, descent_f, steps):
     return dict(f=f, descent_f=descent_f, diagnostics=None, in_axes=(None, None, None), steps=steps,
-                optimizer="adam", method="none", polish_steps=0, precision="float64", schedule=False, inner_steps=0,
+                optimizer="adam", method="none", precision="float64", schedule=False, inner_steps=0,
                 inner=None, inner_until=None)  # fmt: skip
 
 

@@ -25,6 +25,14 @@ def test_multistart_with_new_data_and_starts_compiles_once():
                               args=(A2, c2), steps=50, seed=1)  # fmt: skip
     assert engine.cache_info()["misses"] - before <= 1  # the first call may find it compiled by another test
     assert r2.extras["compiled"] is False and r2.extras["compile_seconds"] == 0.0
+    # the polish budget is an argument of the tail, not a constant: other budgets compile nothing, and are honoured
+    starts2 = lambda k: {"x": 3.0 * jax.random.uniform(k, (3,))}  # noqa: E731
+    kw = dict(restarts=6, args=(A2, c2), steps=50, seed=1)
+    r3 = landscape.multistart(_quadratic, starts2, polish_steps=150, **kw)
+    r4 = landscape.multistart(_quadratic, starts2, polish_steps=1, **kw)
+    assert r3.extras["compiled"] is False and r4.extras["compiled"] is False
+    np.testing.assert_array_equal(np.asarray(r3.params["x"]), np.asarray(r2.params["x"]))  # converged within 150
+    assert np.all(np.asarray(r4.steps) <= 50 + 1) and np.any(np.asarray(r2.steps) > 50 + 1)
     # the second call really used its own data: each endpoint is stationary for (A2, c2)
     for r, (A, c) in ((r1, (A1, c1)), (r2, (A2, c2))):
         for i in range(6):

@@ -134,8 +134,8 @@ def _cast(tree, dtype):
     return jax.tree.map(one, tree)
 
 
-def _finish_one(p, failed, fail_step, a, learning_rate, gtol, *, f, descent_f, diagnostics, steps, optimizer,
-                method, polish_steps, precision, schedule, inner_steps, inner, inner_until):  # fmt: skip
+def _finish_one(p, failed, fail_step, a, learning_rate, gtol, polish_steps, *, f, descent_f, diagnostics, steps,
+                optimizer, method, precision, schedule, inner_steps, inner, inner_until):  # fmt: skip
     """One restart after the Adam descent (or from its start, for L-BFGS): the L-BFGS descent, the float64
     polish, and the endpoint's value, ‖∇f‖₂ and diagnostics."""
     if optimizer == "lbfgs":
@@ -178,23 +178,24 @@ def _descent_chunk(P0, args, learning_rate, gtol, *, f, descent_f, in_axes, step
     return jax.vmap(one, in_axes=(0, *in_axes))(P0, *args)
 
 
-def _tail(P, failed, fail_step, args, learning_rate, gtol, *, in_axes, **static):
+def _tail(P, failed, fail_step, args, learning_rate, gtol, polish_steps, *, in_axes, **static):
     """`_finish_one` over `lanes` restarts at a time, a width fixed whatever ``chunk_size``.
 
     The polish's batched linear algebra and the L-BFGS vector products round differently at
     different batch widths (XLA picks other kernels and fusions), though no restart sees
     another: run at one width, in one executable, a restart gives the same bits in any chunk.
+    ``polish_steps`` is traced (it only bounds a while loop), so one program serves every budget.
     """
 
     def one(p, failed, fail_step, *a):
-        return _finish_one(p, failed, fail_step, a, learning_rate, gtol, **static)
+        return _finish_one(p, failed, fail_step, a, learning_rate, gtol, polish_steps, **static)
 
     return jax.vmap(one, in_axes=(0, 0, 0, *in_axes))(P, failed, fail_step, *args)
 
 
 _SCHEDULE_STATIC = ("schedule", "inner_steps", "inner", "inner_until")
 _DESCENT_STATIC = ("f", "descent_f", "in_axes", "steps", "precision", *_SCHEDULE_STATIC)
-_TAIL_STATIC = ("f", "descent_f", "diagnostics", "in_axes", "steps", "optimizer", "method", "polish_steps", "precision",
+_TAIL_STATIC = ("f", "descent_f", "diagnostics", "in_axes", "steps", "optimizer", "method", "precision",
                 *_SCHEDULE_STATIC)  # fmt: skip
 _descent_jit = jax.jit(_descent_chunk, static_argnames=_DESCENT_STATIC)
 _tail_jit = jax.jit(_tail, static_argnames=_TAIL_STATIC)
@@ -366,7 +367,7 @@ def run(
     chunks = int(np.ceil(restarts / chunk))
     in_axes = tuple(0 if b else None for b in batched_args)
     static = dict(f=f, descent_f=descent_f, diagnostics=diagnostics, in_axes=in_axes, steps=steps,
-                  optimizer=optimizer, method=method, polish_steps=polish_steps, precision=precision,
+                  optimizer=optimizer, method=method, precision=precision,
                   schedule=bool(schedule), inner_steps=inner_steps, inner=inner,
                   inner_until=inner_until if inner_steps else None)  # fmt: skip
     # After Adam the tail uses ``steps`` only for the count of steps taken: it is compiled with steps = 0 and the
@@ -374,6 +375,7 @@ def run(
     tail_static = static if optimizer == "lbfgs" else {**static, "steps": 0, "inner_steps": 0, "inner": None,
                                                        "inner_until": None, "descent_f": None}  # fmt: skip
     lr, gt = jnp.asarray(learning_rate, jnp.float64), jnp.asarray(gtol, jnp.float64)  # one signature: traced
+    budget = jnp.asarray(polish_steps, jnp.int64)  # traced too: one tail program for every polish budget
     outs = []
     compile_s = 0.0
     compiled_now = False
@@ -400,9 +402,9 @@ def run(
                 lane = _shard(jax.tree.map(cut, host[0]))
                 a_g = tuple(jax.tree.map(cut, h) if b else x for x, h, b in zip(a, host[1], batched_args, strict=True))
                 if g == 0:
-                    tail, secs, now = _compiled(_tail_jit, _TAIL_STATIC, (*lane, a_g, lr, gt), tail_static)
+                    tail, secs, now = _compiled(_tail_jit, _TAIL_STATIC, (*lane, a_g, lr, gt, budget), tail_static)
                     compile_s, compiled_now = compile_s + secs, compiled_now or now
-                out.append(tail(*lane, a_g, lr, gt))
+                out.append(tail(*lane, a_g, lr, gt, budget))
             out = jax.tree.map(lambda *x: np.concatenate([np.asarray(y) for y in x]), *out)
             outs.append(jax.tree.map(lambda x, k=idx.size: x[:k], out))
             bar.update(idx.size)
