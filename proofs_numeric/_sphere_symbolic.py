@@ -35,8 +35,13 @@ def _phi(x):
 
 
 def _zero(e) -> bool:
+    """Is ``e`` identically 0? sympy's simplify, then, if it stops short, the same after rewriting Φ's erf
+    as erfc and expanding: simplify's result can depend on sympy's cache (what the process computed before),
+    and one identity (g by integration) was once left unsimplified after a long run. Both are symbolic."""
     e = sp.sympify(e)
-    return e == 0 or sp.simplify(sp.cancel(sp.together(e))) == 0
+    if e == 0 or sp.simplify(sp.cancel(sp.together(e))) == 0:
+        return True
+    return sp.simplify(sp.expand(e.rewrite(sp.erfc))) == 0
 
 
 # ---------------------------------------------------------------------------------------------- α = 0, symbolic

@@ -21,7 +21,9 @@ ROOT = Path(__file__).resolve().parents[1]
 
 # prop2's fast run (~56 s) is the slow tier: tests/test_gamma.py checks the same thresholds (γ″ = λ_j at
 # α = 0, literal Proposition 2's finite γ′) on the library directly, and `python -m proofs_numeric` runs it.
-FAST = [pytest.param(m, marks=pytest.mark.slow) if m == "prop2" else m for m in MODULES]
+# sym_collapsed and sym_hessian run in worker processes, in test_jobs_run_claims_in_workers_in_module_order.
+IN_WORKERS = ("sym_hessian", "sym_collapsed")
+FAST = [pytest.param(m, marks=pytest.mark.slow) if m == "prop2" else m for m in MODULES if m not in IN_WORKERS]
 
 
 @pytest.mark.parametrize("name", FAST)
@@ -30,6 +32,16 @@ def test_claim_passes_in_the_fast_configuration(name):
     assert claim.name == name
     assert claim.passed, claim.text()
     assert claim.checks and claim.claim and claim.method
+
+
+def test_jobs_run_claims_in_workers_in_module_order(capsys):
+    claims = pn_main.run_all(list(IN_WORKERS), fast=True, jobs=2)  # spawned workers, longest first
+    assert [c.name for c in claims] == list(IN_WORKERS)  # the order asked for, whatever order they end in
+    for c in claims:
+        assert c.passed, c.text()
+        assert c.checks and c.claim and c.method and c.seconds > 0
+    out = capsys.readouterr().out
+    assert "2 worker processes" in out and all(f"] {n}" in out for n in IN_WORKERS)
 
 
 def test_symbolic_moments_catch_a_perturbed_library():
@@ -113,9 +125,15 @@ def test_main_writes_a_report_and_exits_non_zero_if_a_claim_fails(tmp_path, monk
 
     monkeypatch.setattr(pn_main, "run_one", fake_run_one)
     out = tmp_path / "REPORT.md"
-    assert pn_main.main(["--fast", "--only", "prop1", "prop2", "--report", str(out)]) == 1
+    assert pn_main.main(["--fast", "--only", "prop1", "prop2", "--jobs", "1", "--report", str(out)]) == 1
     text = out.read_text()
     assert "`prop1`" in text and "`prop2`" in text and "**FAIL**" in text and "jaxlib" in text
+
+
+def test_jobs_must_be_positive(capsys):
+    with pytest.raises(SystemExit) as e:
+        pn_main.main(["--fast", "--jobs", "0", "--report", "-"])
+    assert e.value.code == 2 and "--jobs" in capsys.readouterr().err
 
 
 def test_committed_report_lists_every_claim_as_passing():
