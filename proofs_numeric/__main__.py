@@ -14,40 +14,23 @@ forked JAX runtime is unsafe), and the longest claims are handed out first.
 
 from __future__ import annotations
 
-import importlib
+import importlib  # noqa: F401  (tests patch importlib.import_module through this module)
 import multiprocessing
 import os
 import time
-import traceback
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from pathlib import Path
 
 from landscape.cli.args import ArgumentParser, check_output_path
 from proofs_numeric import MODULES
 from proofs_numeric._claim import Check, Claim
+from proofs_numeric._claim import run_one as run_one  # in an importable module: spawned workers unpickle it
 
 DEFAULT_REPORT = Path(__file__).with_name("REPORT.md")
 #: Rough seconds of each claim's full run on a 2-core CPU (REPORT.md): only the order in which
 #: ``--jobs`` hands claims to workers, longest first, so that no long claim starts last.
 COST_HINT = {"prop2": 118, "sphere_leading_order": 56, "eq9_gamma": 37, "sym_affine": 34,
              "deep_collapsed_point": 33, "elbo_equals_likelihood": 26, "sym_gamma": 26}  # fmt: skip
-
-
-def run_one(name: str, fast: bool) -> Claim:
-    """Run one module; an exception becomes a failed Claim that carries the traceback's last line."""
-    t0 = time.perf_counter()
-    try:
-        module = importlib.import_module(f"proofs_numeric.{name}")
-        return module.run(fast=fast)
-    except Exception as err:  # reported, never swallowed: the claim fails
-        last = traceback.format_exception_only(type(err), err)[-1].strip()
-        return Claim(
-            name=name,
-            claim="(the module raised before it could check its claim)",
-            method="",
-            checks=(Check("module raised", float("inf"), 0.0, last),),
-            seconds=time.perf_counter() - t0,
-        )
 
 
 def run_all(names: list[str], fast: bool, jobs: int) -> list[Claim]:

@@ -12,12 +12,14 @@ claim and exits non-zero on FAIL.
 
 from __future__ import annotations
 
+import importlib
 import math
 import time
+import traceback
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
-__all__ = ["Check", "Claim", "Derivation", "main", "timed"]
+__all__ = ["Check", "Claim", "Derivation", "main", "run_one", "timed"]
 
 
 @dataclass(frozen=True)
@@ -160,3 +162,20 @@ def main(run: Callable[..., Claim], argv=None) -> int:
     claim = run(fast=args.fast)
     print(claim.text())
     return 0 if claim.passed else 1
+
+
+def run_one(name: str, fast: bool) -> Claim:
+    """Run one module; an exception becomes a failed Claim that carries the traceback's last line."""
+    t0 = time.perf_counter()
+    try:
+        module = importlib.import_module(f"proofs_numeric.{name}")
+        return module.run(fast=fast)
+    except Exception as err:  # reported, never swallowed: the claim fails
+        last = traceback.format_exception_only(type(err), err)[-1].strip()
+        return Claim(
+            name=name,
+            claim="(the module raised before it could check its claim)",
+            method="",
+            checks=(Check("module raised", float("inf"), 0.0, last),),
+            seconds=time.perf_counter() - t0,
+        )
