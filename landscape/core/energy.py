@@ -44,14 +44,19 @@ def _kl_terms(params: VAEParams):
     return jnp.sum(sigma2 - 2.0 * params.log_sigma + params.mu**2)
 
 
+@jax.jit
 def expected_sq_error_unchecked(params: VAEParams, X, alpha):
-    """Σ_i E‖x_i − π_α(W z) − b‖² under q, in closed form (before dividing by γ); no argument checks."""
+    """Σ_i E‖x_i − π_α(W z) − b‖² under q, in closed form (before dividing by γ); no argument checks.
+
+    Jitted, like `energy_objective`: an eager call (`energy`, its gradient, a Hessian) compiles one
+    program per shape, not one per operation; inside another jitted function it is inlined."""
     sigma2 = jnp.exp(2.0 * params.log_sigma)
     m = params.mu @ params.W.T
     v = sigma2 @ (params.W**2).T
     return jnp.sum(expected_sq_error_elementwise(X - params.b, m, v, alpha))
 
 
+@jax.jit
 def energy_objective(params: VAEParams, X, alpha, gamma=None) -> jax.Array:
     """Eq. (5) as an objective ``f(params, *args)``: the pure, jittable core, without argument checks.
 
@@ -59,6 +64,7 @@ def energy_objective(params: VAEParams, X, alpha, gamma=None) -> jax.Array:
     for checked, one-off evaluations) and handed to the generic tools (`landscape.tools`).
     Pass ``args = (X, alpha, gamma)``, with ``gamma=None`` for a learned γ. An integer α or γ
     is taken as a float (`landscape.common.checks.as_real`), so that it can be differentiated.
+    Jitted: called eagerly it runs as one compiled program; inside a jitted function it is inlined.
     """
     alpha, gamma = V.as_real(alpha), V.as_real(gamma)
     n, d = X.shape
