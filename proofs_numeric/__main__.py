@@ -14,7 +14,6 @@ forked JAX runtime is unsafe), and the longest claims are handed out first.
 
 from __future__ import annotations
 
-import importlib  # noqa: F401  (tests patch importlib.import_module through this module)
 import multiprocessing
 import os
 import time

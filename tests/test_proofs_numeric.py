@@ -6,6 +6,7 @@ machinery reports failures: a perturbed library breaks the symbolic comparison, 
 error fails a check, and a failing module makes the command exit non-zero.
 """
 
+import importlib
 import math
 import os
 import subprocess
@@ -119,7 +120,7 @@ def test_command_exits_non_zero_on_failure(capsys):
 
 
 def test_a_module_that_raises_is_a_failed_claim(monkeypatch):
-    monkeypatch.setattr(pn_main.importlib, "import_module", lambda name: (_ for _ in ()).throw(RuntimeError("boom")))
+    monkeypatch.setattr(importlib, "import_module", lambda name: (_ for _ in ()).throw(RuntimeError("boom")))
     claim = pn_main.run_one("prop1", fast=True)
     assert not claim.passed and "boom" in claim.checks[0].detail
 
